@@ -1,0 +1,108 @@
+"""Checking that quotes occur verbatim in the articles they cite.
+
+Quotes are compared after Unicode NFKC normalisation, with whitespace collapsed
+and curly quotes and dashes folded to their ASCII forms, so that a quote copied
+from a rendered article still matches its source text.
+
+Example
+-------
+>>> normalize("“Peace”\\u00a0—  now")
+'"Peace" - now'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import warnings
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import ArticlesMissingWarning, ScenarioError
+
+_FOLD = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+})
+
+
+def normalize(text: str) -> str:
+    """NFKC, curly quotes and dashes folded, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", text).translate(_FOLD)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@lru_cache(maxsize=64)
+def _article_text(path: str, mtime: float) -> str:
+    return normalize(Path(path).read_text(encoding="utf-8", errors="replace"))
+
+
+def article_text(path: Path) -> str:
+    """Normalised text of an article file (cached per file version)."""
+    return _article_text(str(path), path.stat().st_mtime)
+
+
+def quote_items(scenario):
+    """Yield ``(path, source_id, quote)`` for every quote in a scenario."""
+    from .scenario import iter_numbers
+    for path, num in iter_numbers(scenario):
+        if num.quote is not None:
+            yield path + ("quote",), num.source, num.quote
+    for pid, prov in scenario.provisions.items():
+        for oid, opt in prov.options.items():
+            if opt.quote is not None:
+                yield ("provisions", pid, "options", oid, "quote"), opt.source, opt.quote
+    for name, party in scenario.parties.items():
+        for i, rl in enumerate(party.red_lines):
+            if rl.quote is not None:
+                yield ("parties", name, "red_lines", i, "quote"), rl.source, rl.quote
+
+
+def check_quotes(scenario, folder: Path | None, node=None) -> None:
+    """Raise a ScenarioError for the first quote not found in its article.
+
+    Where the article folder is missing, warn (ArticlesMissingWarning) and skip.
+    """
+    from .yamlio import _where, locate
+
+    items = list(quote_items(scenario))
+    if not items:
+        return
+    if folder is None or not Path(folder).is_dir():
+        warnings.warn(f"article folder {str(folder) if folder else '(none given)'} not found; "
+                      f"{len(items)} quotes were not checked (set 'articles:' or pass --articles DIR)",
+                      ArticlesMissingWarning, stacklevel=3)
+        return
+
+    def fail(path, message):
+        if node is None:
+            raise ScenarioError(message, path)
+        f, l, c = _where(locate(node, path))
+        raise ScenarioError(message, path, f, l, c)
+
+    for path, source, quote in items:
+        if source is None:
+            fail(path, "a quote needs a source")
+        if source not in scenario.sources:
+            fail(path[:-1] + ("source",), f"unknown source '{source}'")
+        file = Path(folder) / scenario.sources[source].file
+        if not file.is_file():
+            fail(path[:-1] + ("source",), f"article file '{file}' of source '{source}' not found")
+        if not normalize(quote):
+            fail(path, "quote is empty")
+        if normalize(quote) not in article_text(file):
+            fail(path, f"quote not found in {scenario.sources[source].file}: {quote[:50]!r}")
+
+
+def article_hashes(scenario, folder: Path | None) -> dict[str, str]:
+    """sha256 of each cited article file that exists, by file name."""
+    out: dict[str, str] = {}
+    if folder is None:
+        return out
+    for src in scenario.sources.values():
+        f = Path(folder) / src.file
+        if f.is_file() and src.file not in out:
+            out[src.file] = hashlib.sha256(f.read_bytes()).hexdigest()
+    return out

@@ -1,0 +1,81 @@
+"""Readable terminal output (rich tables) for analysis results.
+
+Example
+-------
+>>> from negosim.random_scenario import random_scenario
+>>> from negosim.analysis import analyze
+>>> s = random_scenario(parties=2, provisions=3, options=2, seed=0)
+>>> print_analysis(s, analyze(s), width=100)  # doctest: +ELLIPSIS
+<BLANKLINE>
+random-2x3x2-seed0...
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def _diff(cs, package: dict[str, str], draft: dict[str, str]) -> str:
+    changes = [f"{p}={o}" for p, o in package.items() if draft.get(p) != o]
+    return ", ".join(changes) if changes else "(the draft)"
+
+
+def print_analysis(scenario, result, console: Console | None = None, width: int | None = None) -> None:
+    """Print verdicts, zone, solution points and repairs as tables."""
+    con = console or Console(width=width, soft_wrap=False)
+    cs = result.compiled
+    draft = cs.package_dict(cs.draft)
+    con.print()
+    con.print(f"[bold]{scenario.name}[/bold]  {scenario.description.strip().splitlines()[0] if scenario.description.strip() else ''}")
+    t = Table(title="Verdicts on the draft", title_justify="left")
+    for col in ("party", "utility", "reservation", "margin", "verdict", "why"):
+        t.add_column(col, justify="right" if col in ("utility", "reservation", "margin") else "left")
+    for v in result.draft.values():
+        label = scenario.parties[v.party].label or v.party if v.party in scenario.parties else v.party
+        verdict = "[green]accepts[/green]" if v.accepts else "[red]rejects[/red]"
+        if not v.needed:
+            verdict += " [dim](not needed)[/dim]"
+        t.add_row(label, _fmt(v.utility), _fmt(v.reservation), f"{v.margin:+.3f}", verdict, v.reason())
+    con.print(t)
+    deal = "[green]every needed party accepts the draft[/green]" if result.draft_accepted else \
+        "[red]the draft is rejected[/red]"
+    con.print(f"Draft: {deal}")
+    con.print(f"Packages: {result.space_size:,}   zone of agreement: {result.zone_size:,} "
+              f"({100 * result.zone_size / result.space_size:.3g}%)   Pareto front: "
+              f"{result.pareto_size if result.pareto_size is not None else '-'}")
+    t = Table(title="Solution points (changes from the draft)", title_justify="left")
+    t.add_column("solution")
+    for p in cs.party_ids:
+        t.add_column(p, justify="right")
+    t.add_column("package")
+    for name, s in result.solutions.items():
+        if s is None:
+            t.add_row(name, *["-"] * len(cs.party_ids), "none")
+        else:
+            t.add_row(name, *[_fmt(s.utilities[p]) for p in cs.party_ids], _diff(cs, s.package, draft))
+    con.print(t)
+    if result.repair_size is None:
+        con.print("Repairs: none (no package is acceptable to every needed party)")
+    elif result.repair_size == 0:
+        con.print("Repairs: none needed (the draft is in the zone of agreement)")
+    else:
+        con.print(f"Minimal repairs: {result.repair_size} provision(s) to change; "
+                  f"{result.repair_count:,} such repairs; best {len(result.repairs)} by Nash product:")
+        t = Table(title_justify="left")
+        t.add_column("#", justify="right")
+        t.add_column("changes")
+        t.add_column("nash", justify="right")
+        t.add_column("who gains / loses (utility change)")
+        for i, r in enumerate(result.repairs, 1):
+            eff = []
+            for prov, deltas in r.effects.items():
+                parts = " ".join(f"{p}{d:+.3f}" for p, d in deltas.items() if abs(d) > 5e-4)
+                eff.append(f"{prov}: {parts or 'no change'}")
+            t.add_row(str(i), ", ".join(f"{k}={v}" for k, v in r.changes.items()), f"{r.nash_product:.4g}",
+                      "\n".join(eff))
+        con.print(t)

@@ -1,0 +1,391 @@
+"""The scenario format: pydantic models, validated and immutable once loaded.
+
+A scenario names the provisions of a plan with their options, the parties with
+their weights, values, reservations, red lines and linkages, the draft on the
+table, named parameters and the bargaining settings. Cross-field checks
+(unknown ids, missing values, bad references) raise errors that carry the
+document path of the offending field, so the YAML loader can point at its
+``file:line:col``.
+
+Example
+-------
+>>> s = Scenario.model_validate({
+...     "negosim": 1, "name": "toy",
+...     "provisions": {"p": {"label": "P", "options": {"a": {"label": "A", "status_quo": True},
+...                                                   "b": {"label": "B"}}}},
+...     "parties": {"x": {"reservation": 0.5, "weights": {"p": 1},
+...                       "values": {"p": {"a": 0.0, "b": 1.0}}}},
+...     "draft": {"p": "b"}})
+>>> s.parties["x"].reservation.point
+0.5
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Iterator, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
+
+from .errors import PathError, WeightsNormalizedWarning
+from .quantity import (BonusNumber, Confidence, DiscountNumber, DriftNumber, Number, PositiveNumber,
+                      UnitNumber, WeightNumber)
+
+FORMAT_VERSION = 1
+
+#: Names of the concession strategies the bargaining loop knows.
+STRATEGY_NAMES = ("boulware", "conceder", "linear", "hardliner", "reciprocal")
+#: Names of the bargaining protocols.
+PROTOCOL_NAMES = ("single_text", "alternating_offers", "random_proposer")
+
+_CFG = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+#: One option id, or a list of option ids meaning "any of these".
+OptionRef = str | list[str]
+
+
+class Source(BaseModel):
+    """An article the scenario's numbers cite."""
+
+    model_config = _CFG
+    file: str = Field(description="File name of the article inside the articles folder.")
+    title: str = ""
+    date: str = ""
+    confidence: Confidence = "medium"
+
+
+class Option(BaseModel):
+    """One mutually exclusive way a plan can settle a provision."""
+
+    model_config = _CFG
+    label: str
+    description: str = ""
+    source: str | None = Field(None, description="Id of the source that reports this option.")
+    quote: str | None = Field(None, description="Verbatim passage of that source.")
+    absent: StrictBool = Field(False, description="The plan says nothing on this provision.")
+    status_quo: StrictBool = Field(False, description="What holds without a deal.")
+
+
+class Provision(BaseModel):
+    """One article of a plan with its options."""
+
+    model_config = _CFG
+    label: str
+    description: str = ""
+    options: dict[str, Option] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_status_quo(self) -> "Provision":
+        sq = [k for k, o in self.options.items() if o.status_quo]
+        if len(sq) > 1:
+            raise PathError(("options", sq[1], "status_quo"),
+                            f"at most one status-quo option per provision (also set on '{sq[0]}')")
+        return self
+
+    @property
+    def status_quo(self) -> str | None:
+        """Id of the status-quo option, if one is marked."""
+        return next((k for k, o in self.options.items() if o.status_quo), None)
+
+
+class RedLine(BaseModel):
+    """A combination of options a party never accepts."""
+
+    model_config = _CFG
+    id: str
+    forbid: dict[str, OptionRef] = Field(min_length=1)
+    source: str | None = None
+    quote: str | None = None
+    claim: str | None = None
+    confidence: Confidence | None = None
+    assumption: str | None = None
+
+
+class Linkage(BaseModel):
+    """A bonus (negative: a penalty) added when a combination occurs."""
+
+    model_config = _CFG
+    id: str
+    when: dict[str, OptionRef] = Field(min_length=1)
+    bonus: BonusNumber
+
+
+class Party(BaseModel):
+    """A party's model: what it wants, how much, and its fallback."""
+
+    model_config = _CFG
+    label: str = ""
+    description: str = ""
+    veto: Literal["all", "none"] | list[str] = Field(
+        "all", description="Whose consent a deal needs: all packages, none, or only packages "
+        "that move one of the listed provisions off its status quo.")
+    reservation: UnitNumber
+    power: PositiveNumber = Number(value=1.0)
+    discount: DiscountNumber = Number(value=1.0)
+    drift: DriftNumber = Number(value=0.0)
+    weights: dict[str, WeightNumber]
+    values: dict[str, dict[str, UnitNumber]]
+    red_lines: list[RedLine] = []
+    linkages: list[Linkage] = []
+
+
+class Effect(BaseModel):
+    """A linear effect of a parameter on one numeric field."""
+
+    model_config = _CFG
+    path: str = Field(description="Dotted path of a numeric field, e.g. parties.ukraine.reservation.")
+    per_unit: Number
+
+
+class Parameter(BaseModel):
+    """A named knob with linear effects on scenario numbers."""
+
+    model_config = _CFG
+    label: str
+    description: str = ""
+    value: Number = Number(value=0.0)
+    range: tuple[float, float]
+    effects: list[Effect] = []
+
+    @model_validator(mode="after")
+    def _check(self) -> "Parameter":
+        lo, hi = self.range
+        if not lo < hi:
+            raise PathError(("range",), f"range must go from low to high (got [{lo:g}, {hi:g}])")
+        if not lo <= self.value.point <= hi:
+            raise PathError(("value",), f"must lie within range [{lo:g}, {hi:g}] (got {self.value.point:g})")
+        return self
+
+
+class ProtocolSettings(BaseModel):
+    """Bargaining settings used by ``negosim run``."""
+
+    model_config = _CFG
+    name: Literal["single_text", "alternating_offers", "random_proposer"] = "single_text"
+    mediator: str = Field("neutral", description="A party id, or 'neutral'.")
+    rounds: StrictInt = Field(50, ge=1, le=100_000)
+    changes_per_round: StrictInt = Field(1, ge=1)
+    objective: Literal["shortfall_then_nash", "mediator_utility"] = "shortfall_then_nash"
+    information: Literal["private", "complete"] = "private"
+    strategies: dict[str, Literal["boulware", "conceder", "linear", "hardliner", "reciprocal"]] = {}
+
+
+class Scenario(BaseModel):
+    """A negotiation scenario: provisions, parties, the draft and settings."""
+
+    model_config = _CFG
+    negosim: Literal[1] = Field(description="Format version.")
+    name: str
+    description: str = ""
+    extends: str | None = Field(None, exclude=True,
+                                description="Path of a parent scenario merged under this one.")
+    articles: str | None = Field(None, description="Folder of the article files, relative to this file.")
+    sources: dict[str, Source] = {}
+    provisions: dict[str, Provision] = Field(min_length=1)
+    parties: dict[str, Party] = Field(min_length=1)
+    draft: dict[str, str]
+    aggregation: Literal["weighted_sum", "mean_of_addressed"] = "weighted_sum"
+    parameters: dict[str, Parameter] = {}
+    protocol: ProtocolSettings | None = None
+
+    @field_validator("provisions", "parties", "sources", "parameters")
+    @classmethod
+    def _ids(cls, v: dict) -> dict:
+        for key in v:
+            if not key or not key.replace("_", "").replace("-", "").isalnum():
+                raise ValueError(f"id '{key}' must be letters, digits, '_' or '-'")
+        return v
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> "Scenario":
+        for problem in cross_check(self):
+            raise problem
+        return self
+
+
+# --------------------------------------------------------------------------- checks
+
+def _known(what: str, key: str, choices) -> str:
+    names = ", ".join(list(choices)[:12])
+    return f"unknown {what} '{key}' (known: {names})"
+
+
+def _check_refs(s: Scenario, mapping: dict[str, OptionRef], path: tuple) -> Iterator[PathError]:
+    for prov, ref in mapping.items():
+        if prov not in s.provisions:
+            yield PathError(path + (prov,), _known("provision", prov, s.provisions))
+            continue
+        opts = [ref] if isinstance(ref, str) else ref
+        if not opts:
+            yield PathError(path + (prov,), "needs at least one option")
+        for i, o in enumerate(opts):
+            if o not in s.provisions[prov].options:
+                sub = path + (prov,) if isinstance(ref, str) else path + (prov, i)
+                yield PathError(sub, _known(f"option of '{prov}'", o, s.provisions[prov].options))
+
+
+def cross_check(s: Scenario) -> Iterator[PathError]:
+    """Yield every cross-field problem of a scenario, in document order."""
+    src = s.sources
+    for pid, prov in s.provisions.items():
+        for oid, opt in prov.options.items():
+            if opt.source is not None and opt.source not in src:
+                yield PathError(("provisions", pid, "options", oid, "source"), _known("source", opt.source, src))
+    for key in s.draft:
+        if key not in s.provisions:
+            yield PathError(("draft", key), _known("provision", key, s.provisions))
+    for pid, prov in s.provisions.items():
+        if pid not in s.draft:
+            yield PathError(("draft",), f"the draft misses provision '{pid}'")
+        elif s.draft[pid] not in prov.options:
+            yield PathError(("draft", pid), _known(f"option of '{pid}'", s.draft[pid], prov.options))
+    for name, party in s.parties.items():
+        base = ("parties", name)
+        for prov in party.weights:
+            if prov not in s.provisions:
+                yield PathError(base + ("weights", prov), _known("provision", prov, s.provisions))
+        for prov in s.provisions:
+            if prov not in party.weights:
+                yield PathError(base + ("weights",), f"missing weight for provision '{prov}'")
+        total = sum(w.point for w in party.weights.values())
+        if total <= 0:
+            yield PathError(base + ("weights",), "weights must not all be zero")
+        for prov, vals in party.values.items():
+            if prov not in s.provisions:
+                yield PathError(base + ("values", prov), _known("provision", prov, s.provisions))
+                continue
+            for oid in vals:
+                if oid not in s.provisions[prov].options:
+                    yield PathError(base + ("values", prov, oid),
+                                    _known(f"option of '{prov}'", oid, s.provisions[prov].options))
+        for prov, p in s.provisions.items():
+            w = party.weights.get(prov)
+            if w is None or w.point == 0 and w.low is None:
+                continue
+            have = party.values.get(prov, {})
+            for oid in p.options:
+                if oid not in have:
+                    where = base + ("values", prov) if prov in party.values else base + ("values",)
+                    yield PathError(where, f"missing value for option '{prov}.{oid}'")
+        if isinstance(party.veto, list):
+            for i, prov in enumerate(party.veto):
+                if prov not in s.provisions:
+                    yield PathError(base + ("veto", i), _known("provision", prov, s.provisions))
+                elif s.provisions[prov].status_quo is None:
+                    yield PathError(base + ("veto", i),
+                                    f"provision '{prov}' has no status-quo option, so a veto over it is undefined")
+        for kind, items, field in (("red line", party.red_lines, "forbid"), ("linkage", party.linkages, "when")):
+            seen = set()
+            key = "red_lines" if kind == "red line" else "linkages"
+            for i, item in enumerate(items):
+                if item.id in seen:
+                    yield PathError(base + (key, i, "id"), f"duplicate {kind} id '{item.id}'")
+                seen.add(item.id)
+                yield from _check_refs(s, getattr(item, field), base + (key, i, field))
+    for path, num in iter_numbers(s):
+        if num.source is not None and num.source not in src:
+            yield PathError(path + ("source",), _known("source", num.source, src))
+    for name, party in s.parties.items():
+        for i, rl in enumerate(party.red_lines):
+            if rl.source is not None and rl.source not in src:
+                yield PathError(("parties", name, "red_lines", i, "source"), _known("source", rl.source, src))
+    for name, prm in s.parameters.items():
+        for i, eff in enumerate(prm.effects):
+            try:
+                resolve_path(s, eff.path)
+            except PathError as e:
+                yield PathError(("parameters", name, "effects", i, "path"), e.message)
+    if s.protocol is not None:
+        if s.protocol.mediator != "neutral" and s.protocol.mediator not in s.parties:
+            yield PathError(("protocol", "mediator"), _known("party", s.protocol.mediator, s.parties))
+        for party in s.protocol.strategies:
+            if party not in s.parties:
+                yield PathError(("protocol", "strategies", party), _known("party", party, s.parties))
+    _warn_weights(s)
+
+
+def _warn_weights(s: Scenario) -> None:
+    for name, party in s.parties.items():
+        total = sum(w.point for w in party.weights.values())
+        if total > 0 and not math.isclose(total, 1.0, abs_tol=1e-6):
+            warnings.warn(f"parties.{name}.weights sum to {total:.6g}, not 1; they are rescaled to sum to 1",
+                          WeightsNormalizedWarning, stacklevel=2)
+
+
+# --------------------------------------------------------------------------- paths
+
+def iter_numbers(s: Scenario) -> Iterator[tuple[tuple, Number]]:
+    """Yield ``(path, Number)`` for every number of the parties and parameters.
+
+    >>> # paths look like ('parties', 'us', 'values', 'donbas', 'cede')
+    """
+    for name, party in s.parties.items():
+        base = ("parties", name)
+        yield base + ("reservation",), party.reservation
+        yield base + ("power",), party.power
+        yield base + ("discount",), party.discount
+        yield base + ("drift",), party.drift
+        for prov, w in party.weights.items():
+            yield base + ("weights", prov), w
+        for prov, vals in party.values.items():
+            for oid, v in vals.items():
+                yield base + ("values", prov, oid), v
+        for i, lk in enumerate(party.linkages):
+            yield base + ("linkages", i, "bonus"), lk.bonus
+    for name, prm in s.parameters.items():
+        yield ("parameters", name, "value"), prm.value
+        for i, eff in enumerate(prm.effects):
+            yield ("parameters", name, "effects", i, "per_unit"), eff.per_unit
+
+
+_PARTY_SCALARS = ("reservation", "power", "discount", "drift")
+
+
+def resolve_path(s: Scenario, dotted: str) -> tuple:
+    """Resolve a dotted field path to a document path of a party number.
+
+    Accepted forms: ``parties.P.reservation|power|discount|drift``,
+    ``parties.P.weights.PROV``, ``parties.P.values.PROV.OPT`` and
+    ``parties.P.linkages.LINKAGE_ID.bonus``.
+
+    Raises
+    ------
+    PathError
+        With a message naming the first unknown part.
+    """
+    parts = dotted.split(".")
+    if len(parts) < 3 or parts[0] != "parties":
+        raise PathError((), f"'{dotted}' is not a path to a party's number "
+                            "(e.g. parties.ukraine.reservation or parties.us.values.donbas.cede)")
+    name = parts[1]
+    if name not in s.parties:
+        raise PathError((), f"path '{dotted}': " + _known("party", name, s.parties))
+    party = s.parties[name]
+    field, rest = parts[2], parts[3:]
+    if field in _PARTY_SCALARS and not rest:
+        return ("parties", name, field)
+    if field == "weights" and len(rest) == 1:
+        if rest[0] not in party.weights:
+            raise PathError((), f"path '{dotted}': " + _known("provision", rest[0], s.provisions))
+        return ("parties", name, "weights", rest[0])
+    if field == "values" and len(rest) == 2:
+        prov, opt = rest
+        if prov not in party.values or opt not in party.values[prov]:
+            raise PathError((), f"path '{dotted}': party '{name}' has no value for '{prov}.{opt}'")
+        return ("parties", name, "values", prov, opt)
+    if field == "linkages" and len(rest) == 2 and rest[1] == "bonus":
+        ids = [lk.id for lk in party.linkages]
+        if rest[0] not in ids:
+            raise PathError((), f"path '{dotted}': " + _known("linkage", rest[0], ids))
+        return ("parties", name, "linkages", ids.index(rest[0]), "bonus")
+    raise PathError((), f"path '{dotted}' does not name a number (reservation, power, discount, drift, "
+                        "weights.PROV, values.PROV.OPT or linkages.ID.bonus)")
+
+
+def get_number(s: Scenario, path: tuple) -> Number:
+    """The Number at a document path from :func:`iter_numbers` or :func:`resolve_path`."""
+    node: Any = s
+    for part in path:
+        node = node[part] if isinstance(node, (dict, list)) else getattr(node, part)
+    return node

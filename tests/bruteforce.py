@@ -13,6 +13,17 @@ from negosim.compiled import compile_scenario
 from negosim.solutions import SOLUTION_NAMES
 
 
+def dominated(U: np.ndarray, block: int = 256) -> np.ndarray:
+    """Whether each row of U is dominated by another row (all pairs, in blocks)."""
+    out = np.zeros(len(U), dtype=bool)
+    for lo in range(0, len(U), block):
+        X = U[lo:lo + block]
+        ge = (U[None, :, :] >= X[:, None, :]).all(axis=2)
+        gt = (U[None, :, :] > X[:, None, :]).any(axis=2)
+        out[lo:lo + block] = (ge & gt).any(axis=1)
+    return out
+
+
 def brute(scenario):
     cs = compile_scenario(scenario)
     X = cs.space.all()
@@ -20,13 +31,7 @@ def brute(scenario):
     zone = np.flatnonzero(s.in_zone)
     U = s.util[:, zone].T
     # O(n^2) dominance: fine for the small spaces the tests use.
-    front = []
-    for i in range(len(zone)):
-        ge = (U >= U[i]).all(axis=1)
-        gt = (U > U[i]).any(axis=1)
-        if not (ge & gt).any():
-            front.append(i)
-    front = np.array(front, dtype=np.int64)
+    front = np.flatnonzero(~dominated(U))
     bargainers = cs.vetoing.copy() if cs.vetoing.any() else np.ones(cs.n_parties, bool)
     res = cs.reservation
     F = U[front] if len(front) else np.zeros((0, cs.n_parties))

@@ -20,8 +20,8 @@ Example
 >>> import numpy as np
 >>> U = np.array([[0.6, 0.6], [0.9, 0.5], [0.5, 0.9]]); idx = np.arange(3)
 >>> res = np.array([0.4, 0.4]); power = np.ones(2); bargainers = np.ones(2, bool)
->>> best_points(U, idx, res, power, bargainers)["nash"]
-0
+>>> best_points(U, idx, res, power, bargainers)["nash"]  # 0.5*0.1 ties 0.1*0.5: lowest index
+1
 """
 
 from __future__ import annotations

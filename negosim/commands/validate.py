@@ -18,6 +18,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from ..provenance import warn_unsourced
     from ..yamlio import load_scenario
     bad = 0
     for f in args.files:
@@ -28,6 +29,7 @@ def run(args) -> int:
             bad += 1
             continue
         s = ls.scenario
+        warn_unsourced(s, f)  # numbers with neither a source nor an assumption
         size = 1
         for p in s.provisions.values():
             size *= len(p.options)

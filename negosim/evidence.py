@@ -92,8 +92,32 @@ def check_quotes(scenario, folder: Path | None, node=None) -> None:
             fail(path[:-1] + ("source",), f"article file '{file}' of source '{source}' not found")
         if not normalize(quote):
             fail(path, "quote is empty")
-        if normalize(quote) not in article_text(file):
-            fail(path, f"quote not found in {scenario.sources[source].file}: {quote[:50]!r}")
+        text = article_text(file)
+        if normalize(quote) not in text:
+            fail(path, f"quote not found in {scenario.sources[source].file}: " + _mismatch(normalize(quote), text))
+
+
+def _mismatch(quote: str, text: str) -> str:
+    """Where a normalised quote stops matching the article, in a few words.
+
+    >>> _mismatch("peace comes after the winter", "they say peace comes before the winter")
+    "the article has 'peace comes' but not 'after the winter'"
+    """
+    # A prefix that occurs implies every shorter one does: bisect its length.
+    lo, hi = 0, len(quote)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if quote[:mid] in text:
+            lo = mid
+        else:
+            hi = mid - 1
+    cut = quote.rfind(" ", 0, lo + 1)  # back to the start of the word that differs
+    if cut < 8:
+        return f"no passage starts like {quote[:40]!r}"
+    seen, rest = quote[:cut], quote[cut + 1:]
+    seen = seen if len(seen) <= 40 else "..." + seen[-37:]
+    rest = rest if len(rest) <= 40 else rest[:37] + "..."
+    return f"the article has {seen!r} but not {rest!r}"
 
 
 def article_hashes(scenario, folder: Path | None) -> dict[str, str]:

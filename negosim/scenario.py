@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Iterator, Literal
+from typing import Annotated, Any, Iterator, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
 from .errors import PathError, WeightsNormalizedWarning
 from .quantity import (BonusNumber, Confidence, DiscountNumber, DriftNumber, Number, PositiveNumber,
@@ -50,16 +50,16 @@ class Source(BaseModel):
 
     model_config = _CFG
     file: str = Field(description="File name of the article inside the articles folder.")
-    title: str = ""
-    date: str = ""
-    confidence: Confidence = "medium"
+    title: str = Field("", description="Headline of the article.")
+    date: str = Field("", description="When it was published, as the index gives it.")
+    confidence: Confidence = Field("medium", description="How reliable the article is overall.")
 
 
 class Option(BaseModel):
     """One mutually exclusive way a plan can settle a provision."""
 
     model_config = _CFG
-    label: str
+    label: str = Field(description="Short name shown in tables.")
     description: str = ""
     source: str | None = Field(None, description="Id of the source that reports this option.")
     quote: str | None = Field(None, description="Verbatim passage of that source.")
@@ -71,9 +71,9 @@ class Provision(BaseModel):
     """One article of a plan with its options."""
 
     model_config = _CFG
-    label: str
+    label: str = Field(description="Short name shown in tables.")
     description: str = ""
-    options: dict[str, Option] = Field(min_length=1)
+    options: dict[str, Option] = Field(min_length=1, description="Mutually exclusive options, by id.")
 
     @model_validator(mode="after")
     def _one_status_quo(self) -> "Provision":
@@ -93,22 +93,24 @@ class RedLine(BaseModel):
     """A combination of options a party never accepts."""
 
     model_config = _CFG
-    id: str
-    forbid: dict[str, OptionRef] = Field(min_length=1)
-    source: str | None = None
-    quote: str | None = None
-    claim: str | None = None
+    id: str = Field(description="Unique within the party.")
+    forbid: dict[str, OptionRef] = Field(min_length=1, description="provision -> option (or list of "
+                                         "options, any of which) that together cross the line.")
+    source: str | None = Field(None, description="Source id of the evidence.")
+    quote: str | None = Field(None, description="Verbatim passage of that source.")
+    claim: str | None = Field(None, description="What the quote shows.")
     confidence: Confidence | None = None
-    assumption: str | None = None
+    assumption: str | None = Field(None, description="Why, when no source supports it.")
 
 
 class Linkage(BaseModel):
     """A bonus (negative: a penalty) added when a combination occurs."""
 
     model_config = _CFG
-    id: str
-    when: dict[str, OptionRef] = Field(min_length=1)
-    bonus: BonusNumber
+    id: str = Field(description="Unique within the party.")
+    when: dict[str, OptionRef] = Field(min_length=1, description="provision -> option (or list) that "
+                                       "together trigger the bonus.")
+    bonus: BonusNumber = Field(description="Added to the utility, in [-1, 1]; negative is a penalty.")
 
 
 class Party(BaseModel):
@@ -120,14 +122,16 @@ class Party(BaseModel):
     veto: Literal["all", "none"] | list[str] = Field(
         "all", description="Whose consent a deal needs: all packages, none, or only packages "
         "that move one of the listed provisions off its status quo.")
-    reservation: UnitNumber
-    power: PositiveNumber = Number(value=1.0)
-    discount: DiscountNumber = Number(value=1.0)
-    drift: DriftNumber = Number(value=0.0)
-    weights: dict[str, WeightNumber]
-    values: dict[str, dict[str, UnitNumber]]
-    red_lines: list[RedLine] = []
-    linkages: list[Linkage] = []
+    reservation: UnitNumber = Field(description="Utility of no deal; accepts a package reaching it.")
+    power: PositiveNumber = Field(Number(value=1.0), description="Bargaining power (weighted Nash "
+                                  "exponent, recognition probability).")
+    discount: DiscountNumber = Field(Number(value=1.0), description="Per-round discount factor in (0, 1].")
+    drift: DriftNumber = Field(Number(value=0.0), description="Per-round change of the reservation.")
+    weights: dict[str, WeightNumber] = Field(description="Salience per provision (every provision); "
+                                             "rescaled to sum to 1, with a warning if they do not.")
+    values: dict[str, dict[str, UnitNumber]] = Field(description="provision -> option -> value in [0, 1].")
+    red_lines: list[RedLine] = Field([], description="Combinations the party never accepts.")
+    linkages: list[Linkage] = Field([], description="Bonuses or penalties for combinations.")
 
 
 class Effect(BaseModel):
@@ -135,18 +139,20 @@ class Effect(BaseModel):
 
     model_config = _CFG
     path: str = Field(description="Dotted path of a numeric field, e.g. parties.ukraine.reservation.")
-    per_unit: Number
+    per_unit: Number = Field(description="Change of the field per unit of the parameter.")
 
 
 class Parameter(BaseModel):
     """A named knob with linear effects on scenario numbers."""
 
     model_config = _CFG
-    label: str
+    label: str = Field(description="Short name shown in tables and sliders.")
     description: str = ""
-    value: Number = Number(value=0.0)
-    range: tuple[float, float]
-    effects: list[Effect] = []
+    value: Number = Field(Number(value=0.0), description="Setting used unless overridden.")
+    # YAML has lists, not tuples; the strict models would refuse a list here.
+    range: Annotated[tuple[float, float], BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v)] = \
+        Field(description="[low, high] of meaningful settings.")
+    effects: list[Effect] = Field([], description="Linear effects: field += per_unit * value.")
 
     @model_validator(mode="after")
     def _check(self) -> "Parameter":
@@ -159,16 +165,56 @@ class Parameter(BaseModel):
 
 
 class ProtocolSettings(BaseModel):
-    """Bargaining settings used by ``negosim run``."""
+    """Bargaining settings used by ``negosim run`` (see docs/bargaining.md).
+
+    ``rounds`` is the deadline: talks end without a deal after that round, and
+    the time-dependent strategies plan their concessions to reach their
+    reservations by then. ``objective`` is the single-text mediator's:
+    ``shortfall_then_nash`` (smallest total shortfall below the parties'
+    thresholds, then the largest Nash product of gains) or
+    ``mediator_utility`` (a party mediator's own utility, provided no party
+    loses). ``belief_noise`` scales the noise of private beliefs (1 = the
+    spread the evidence's confidence implies; 0 = exact numbers but still
+    unknown aspirations). ``patience``: rounds without any change of the text,
+    of an aspiration or of a response before talks count as deadlocked.
+    ``strategies`` and ``recognition`` map party ids to a concession strategy
+    and a weight of being drawn as proposer (random proposer; default each
+    party's power).
+
+    >>> ProtocolSettings(name="alternating_offers", rounds=20).rounds
+    20
+    """
 
     model_config = _CFG
-    name: Literal["single_text", "alternating_offers", "random_proposer"] = "single_text"
+    name: Literal[PROTOCOL_NAMES] = "single_text"
     mediator: str = Field("neutral", description="A party id, or 'neutral'.")
-    rounds: StrictInt = Field(50, ge=1, le=100_000)
-    changes_per_round: StrictInt = Field(1, ge=1)
+    rounds: StrictInt = Field(50, ge=1, le=100_000, description="The deadline, in rounds.")
+    changes_per_round: StrictInt = Field(1, ge=1, description="Provisions (or linked groups) the "
+                                         "single-text mediator may change per round.")
     objective: Literal["shortfall_then_nash", "mediator_utility"] = "shortfall_then_nash"
     information: Literal["private", "complete"] = "private"
-    strategies: dict[str, Literal["boulware", "conceder", "linear", "hardliner", "reciprocal"]] = {}
+    belief_noise: float = Field(1.0, ge=0.0, le=10.0, description="Multiplier of the belief noise.")
+    patience: StrictInt = Field(5, ge=1, description="Rounds without change before a deadlock.")
+    strategies: dict[str, Literal[STRATEGY_NAMES]] = {}
+    recognition: dict[str, float] = Field({}, description="Random proposer: weight of each party "
+                                          "being drawn as proposer (default: its power).")
+
+    @field_validator("recognition")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        for party, w in v.items():
+            if not (w >= 0 and math.isfinite(w)):
+                raise ValueError(f"recognition weight of '{party}' must be 0 or more (got {w})")
+        if v and sum(v.values()) <= 0:
+            raise ValueError("recognition weights must not all be zero")
+        return v
+
+    @model_validator(mode="after")
+    def _mediator_objective(self) -> "ProtocolSettings":
+        if self.objective == "mediator_utility" and self.mediator == "neutral":
+            raise PathError(("objective",), "objective 'mediator_utility' needs a party as mediator "
+                                            "(a neutral mediator has no utility of its own)")
+        return self
 
 
 class Scenario(BaseModel):
@@ -176,18 +222,20 @@ class Scenario(BaseModel):
 
     model_config = _CFG
     negosim: Literal[1] = Field(description="Format version.")
-    name: str
-    description: str = ""
+    name: str = Field(description="Short name of the scenario.")
+    description: str = Field("", description="What the scenario models (which round of talks).")
     extends: str | None = Field(None, exclude=True,
                                 description="Path of a parent scenario merged under this one.")
     articles: str | None = Field(None, description="Folder of the article files, relative to this file.")
-    sources: dict[str, Source] = {}
-    provisions: dict[str, Provision] = Field(min_length=1)
-    parties: dict[str, Party] = Field(min_length=1)
-    draft: dict[str, str]
-    aggregation: Literal["weighted_sum", "mean_of_addressed"] = "weighted_sum"
-    parameters: dict[str, Parameter] = {}
-    protocol: ProtocolSettings | None = None
+    sources: dict[str, Source] = Field({}, description="Articles the numbers cite, by id.")
+    provisions: dict[str, Provision] = Field(min_length=1, description="The plan's provisions, by id.")
+    parties: dict[str, Party] = Field(min_length=1, description="The parties, by id (order kept).")
+    draft: dict[str, str] = Field(description="The package on the table: provision -> option.")
+    aggregation: Literal["weighted_sum", "mean_of_addressed"] = Field(
+        "weighted_sum", description="weighted_sum, or the weighted mean over the provisions a plan "
+        "addresses (options marked absent are skipped).")
+    parameters: dict[str, Parameter] = Field({}, description="Named knobs with linear effects.")
+    protocol: ProtocolSettings | None = Field(None, description="Bargaining settings for negosim run.")
 
     @field_validator("provisions", "parties", "sources", "parameters")
     @classmethod
@@ -207,8 +255,16 @@ class Scenario(BaseModel):
 # --------------------------------------------------------------------------- checks
 
 def _known(what: str, key: str, choices) -> str:
-    names = ", ".join(list(choices)[:12])
-    return f"unknown {what} '{key}' (known: {names})"
+    """``unknown option 'lifted' of 'sanctions' (did you mean 'lift'?; known: ...)``."""
+    import difflib
+    names = list(choices)
+    of = ""
+    if what.startswith("option of "):
+        what, of = "option", " " + what.removeprefix("option ")
+    close = difflib.get_close_matches(key, names, n=1)
+    hint = f"did you mean '{close[0]}'?; " if close else ""
+    listed = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+    return f"unknown {what} '{key}'{of} ({hint}known: {listed})"
 
 
 def _check_refs(s: Scenario, mapping: dict[str, OptionRef], path: tuple) -> Iterator[PathError]:
@@ -299,9 +355,10 @@ def cross_check(s: Scenario) -> Iterator[PathError]:
     if s.protocol is not None:
         if s.protocol.mediator != "neutral" and s.protocol.mediator not in s.parties:
             yield PathError(("protocol", "mediator"), _known("party", s.protocol.mediator, s.parties))
-        for party in s.protocol.strategies:
-            if party not in s.parties:
-                yield PathError(("protocol", "strategies", party), _known("party", party, s.parties))
+        for field in ("strategies", "recognition"):
+            for party in getattr(s.protocol, field):
+                if party not in s.parties:
+                    yield PathError(("protocol", field, party), _known("party", party, s.parties))
     _warn_weights(s)
 
 

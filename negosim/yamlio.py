@@ -7,7 +7,16 @@ pydantic models. A validation error's field path is walked back through the
 nodes to the offending one.
 
 Only YAML's safe subset is read: no Python tags, duplicate keys are an error,
-and only ``true``/``false`` are booleans (``no``, ``on``, ``yes`` stay strings).
+and scalars follow the YAML 1.2 core schema: only ``true``/``false`` are
+booleans (``no``, ``on``, ``yes`` stay strings), ``1e-3`` is a float, ``010``
+is ten, and dates stay text.
+
+Where an error points: at the offending value (``file:line:col`` of the
+value as written, in whichever file of the ``extends`` chain wrote it); at the
+key for an unknown key or an unknown id used as a key, with the closest known
+key suggested; at the key naming a mapping that lacks a required key or that
+is wrong as a whole. Messages are one line: field path, what is wrong, what
+was got.
 
 Example
 -------
@@ -23,38 +32,76 @@ bad.yaml:2:1: a: duplicate key 'a' (first at line 1)
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import os
 import re
 import warnings
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import PathError, ScenarioError
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with strict booleans, YAML 1.2 floats and no duplicate keys."""
+    """SafeLoader reading the YAML 1.2 core schema, without duplicate keys.
+
+    YAML 1.1 turns ``no``, ``on`` and ``yes`` into booleans, ``010`` into 8,
+    ``1:30`` into 90 and bare dates into date objects; a scenario author meant
+    none of these, so only the 1.2 core forms are resolved and anything else
+    stays text (which the schema then rejects with a clear message).
+    """
 
 
-# Drop YAML 1.1's yes/no/on/off booleans and its dot-requiring float rule.
+_DROPPED = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:float", "tag:yaml.org,2002:int",
+            "tag:yaml.org,2002:timestamp")
 _Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:float")]
+    k: [(tag, rx) for tag, rx in v if tag not in _DROPPED]
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
                               list("tTfF"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+                              list("-+0123456789"))
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-                 |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-                 |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    re.compile(r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
                  |[-+]?\.(?:inf|Inf|INF)
                  |\.(?:nan|NaN|NAN))$""", re.X),
     list("-+0123456789."))
+
+
+def _construct_int(loader: yaml.SafeLoader, node: ScalarNode) -> int:
+    # 1.2 core: decimal (leading zeros allowed, not octal), 0o octal, 0x hex.
+    text = loader.construct_scalar(node)
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text, 10)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that also quotes text the loader's 1.2 rules would read as a number.
+
+    YAML 1.1 reads ``1e3`` as text and writes it bare; :class:`_Loader` reads it
+    back as 1000.0. Quoting whatever either rule set resolves keeps dump -> load exact.
+    """
+
+
+for _first, _rules in _Loader.yaml_implicit_resolvers.items():
+    for _tag, _rx in _rules:
+        if (_tag, _rx) not in _Dumper.yaml_implicit_resolvers.get(_first, []):
+            _Dumper.add_implicit_resolver(_tag, _rx, [_first])
+del _first, _rules, _tag, _rx
 
 
 def _where(node: Node) -> tuple[str, int, int]:
@@ -68,7 +115,8 @@ def _check_duplicates(node: Node, path: tuple = ()) -> None:
         for knode, vnode in node.value:
             if knode.tag == "tag:yaml.org,2002:merge":
                 f, l, c = _where(knode)
-                raise ScenarioError("YAML merge keys (<<) are not supported; use extends:", path, f, l, c)
+                raise ScenarioError("YAML merge keys (<<) are not supported; write the keys out, or use extends:",
+                                    path, f, l, c)
             key = knode.value if isinstance(knode, ScalarNode) else id(knode)
             if key in seen:
                 f, l, c = _where(knode)
@@ -81,11 +129,54 @@ def _check_duplicates(node: Node, path: tuple = ()) -> None:
             _check_duplicates(item, path + (i,))
 
 
+# A plain ``key:value`` line (no space after the colon) that YAML reads as text.
+_NO_SPACE = re.compile(r"^\s*(?:-\s+)?([A-Za-z0-9_-]+):(?=[^\s:/])")
+
+
+def _syntax_error(e: yaml.MarkedYAMLError, text: str, name: str) -> ScenarioError:
+    """A one-line ScenarioError for a YAML syntax error, at the mark a person should look at."""
+    problem = (e.problem or e.context or "syntax error").replace("\t", "\\t")
+    context = e.context or ""
+    mark = e.problem_mark or e.context_mark
+    if mark is None:
+        return ScenarioError(f"invalid YAML: {problem}", file=name)
+    line, col = mark.line + 1, mark.column + 1
+    msg = f"invalid YAML: {problem}"
+    if "'\\t'" in problem:
+        msg = "invalid YAML: a tab character; YAML indentation must use spaces"
+    elif problem.startswith("expected <block end>"):
+        msg = f"invalid YAML: indentation does not match the lines above ({problem})"
+    elif "another document" in problem:
+        msg = "invalid YAML: a second document ('---') follows; a scenario file holds one document"
+    elif problem == "mapping values are not allowed here":
+        msg = ("invalid YAML: unexpected ':' (a value containing ': ' must be quoted, "
+               "or this line is indented too far)")
+        # A 'key:value' line just above is read as text that runs on into this
+        # line, so the real mistake is the missing space there.
+        lines = text.splitlines()
+        for j in range(mark.line - 1, max(mark.line - 3, -1), -1):
+            if j < len(lines) and lines[j].strip():
+                m = _NO_SPACE.match(lines[j])
+                if m:
+                    return ScenarioError(f"invalid YAML: missing space after ':' in '{lines[j].strip()}'",
+                                         file=name, line=j + 1, col=m.end(1) + 1)
+                break
+    elif e.context_mark is not None and ("flow" in context or "end of stream" in problem):
+        # An unclosed bracket or quote: the opening one is the thing to fix.
+        what = {"flow mapping": "'{'", "flow sequence": "'['"}.get(context.replace("while parsing a ", ""), "quote")
+        cm = e.context_mark
+        return ScenarioError(f"invalid YAML: the {what} opened here is not closed properly ({problem} at "
+                             f"line {line}, column {col})", file=name, line=cm.line + 1, col=cm.column + 1)
+    return ScenarioError(msg, file=name, line=line, col=col)
+
+
 def _compose(path: Path) -> Node:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError("file not found", file=str(path)) from None
+    except IsADirectoryError:
+        raise ScenarioError("is a folder, not a file", file=str(path)) from None
     except (OSError, UnicodeDecodeError) as e:
         raise ScenarioError(f"cannot read file ({e.__class__.__name__})", file=str(path)) from None
     loader = _Loader(text)
@@ -93,16 +184,13 @@ def _compose(path: Path) -> Node:
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        msg = f"invalid YAML: {e.problem or e.context}"
-        raise ScenarioError(msg, file=str(path), line=mark.line + 1 if mark else None,
-                            col=mark.column + 1 if mark else None) from None
+        raise _syntax_error(e, text, str(path)) from None
     except yaml.YAMLError as e:
         raise ScenarioError(f"invalid YAML: {e}", file=str(path)) from None
     finally:
         loader.dispose()
     if node is None:
-        raise ScenarioError("the file is empty", file=str(path), line=1, col=1)
+        raise ScenarioError("the file is empty (no YAML document in it)", file=str(path), line=1, col=1)
     _check_duplicates(node)
     return node
 
@@ -135,27 +223,32 @@ def compose_with_extends(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[Nod
     Returns the merged node tree and the files read, the given file first.
     """
     path = Path(path)
-    real = path.resolve()
-    if real in _chain:
-        cycle = " -> ".join(p.name for p in _chain + (real,))
-        raise ScenarioError(f"circular extends: {cycle}", file=str(path))
     node = _compose(path)
     files = [path]
     if not isinstance(node, MappingNode):
         f, l, c = _where(node)
-        raise ScenarioError("a scenario must be a mapping of keys to values", (), f, l, c)
+        kind = "a list" if isinstance(node, SequenceNode) else f"the text {_short(node.value)}"
+        raise ScenarioError(f"a scenario must be a mapping of keys to values (got {kind})", (), f, l, c)
     ext = _mapping_get(node, "extends")
     if ext is None:
         return node, files
     knode, vnode = ext
     if not isinstance(vnode, ScalarNode) or vnode.tag != "tag:yaml.org,2002:str":
         f, l, c = _where(vnode)
-        raise ScenarioError("extends must be a file path", ("extends",), f, l, c)
-    parent_path = path.parent / vnode.value
-    if not parent_path.exists():
+        got = "a list" if isinstance(vnode, SequenceNode) else "a mapping" if isinstance(vnode, MappingNode) \
+            else _short(vnode.value)
+        raise ScenarioError(f"must be the path of one scenario file (got {got})", ("extends",), f, l, c)
+    # normpath keeps 'a/_parts/../b.yaml' readable as 'a/b.yaml' in messages.
+    parent_path = Path(os.path.normpath(path.parent / vnode.value))
+    chain = _chain + (path.resolve(),)
+    if not parent_path.is_file():
         f, l, c = _where(vnode)
-        raise ScenarioError(f"extends: file '{vnode.value}' not found", ("extends",), f, l, c)
-    parent, parent_files = compose_with_extends(parent_path, _chain + (real,))
+        raise ScenarioError(f"file '{vnode.value}' not found (looked for {parent_path})", ("extends",), f, l, c)
+    if parent_path.resolve() in chain:
+        f, l, c = _where(vnode)
+        cycle = " -> ".join(p.name for p in chain + (parent_path.resolve(),))
+        raise ScenarioError(f"circular: these files extend each other ({cycle})", ("extends",), f, l, c)
+    parent, parent_files = compose_with_extends(parent_path, chain)
     # The child's own extends key must not be inherited; the parent's is dropped too.
     parent = MappingNode(parent.tag, [(k, v) for k, v in parent.value if not (
         isinstance(k, ScalarNode) and k.value == "extends")], parent.start_mark, parent.end_mark)
@@ -168,88 +261,326 @@ def _construct(node: Node) -> Any:
         return loader.construct_document(node)
     except yaml.constructor.ConstructorError as e:
         mark = e.problem_mark
-        raise ScenarioError(f"invalid YAML: {e.problem}", file=mark.name if mark else None,
+        msg = f"invalid YAML: {e.problem}"
+        bad = _tagged(node)
+        if bad is not None:
+            mark = bad.start_mark
+            tag = bad.tag.replace("tag:yaml.org,2002:", "!!")
+            msg = f"the tag '{tag}' is not allowed: scenarios are plain YAML (text, numbers, lists, mappings)"
+        raise ScenarioError(msg, file=mark.name if mark else None,
                             line=mark.line + 1 if mark else None, col=mark.column + 1 if mark else None) from None
     finally:
         loader.dispose()
 
 
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")}
+
+
+def _tagged(node: Node) -> Node | None:
+    """The first node (document order) with a tag outside plain YAML, if any."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.tag not in _PLAIN_TAGS:
+            return n
+        if isinstance(n, MappingNode):
+            stack.extend(x for kv in reversed(n.value) for x in reversed(kv))
+        elif isinstance(n, SequenceNode):
+            stack.extend(reversed(n.value))
+    return None
+
+
 def locate(root: Node, path: tuple, key_mark: bool = False) -> Node:
     """The deepest node along ``path`` (the key node of the last step when ``key_mark``)."""
-    node = root
+    return _locate(root, path, key_mark)[0]
+
+
+def _locate(root: Node, path: tuple, key_mark: bool = False) -> tuple[Node, Node | None, bool]:
+    """``(node, key_node, complete)``: the deepest node along ``path``, the key
+    node that names it (None for the root and list items) and whether every
+    step was found."""
+    node, key, complete = root, None, True
     for i, part in enumerate(path):
         last = i == len(path) - 1
         if isinstance(node, MappingNode):
             hit = _mapping_get(node, str(part)) if not isinstance(part, int) else None
             if hit is None:
+                complete = False
                 continue  # a step pydantic adds (a union tag, a converted plain number)
-            node = hit[0] if (last and key_mark) else hit[1]
+            key, node = hit
+            if last and key_mark:
+                node = key
         elif isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-            node = node.value[part]
+            key, node = None, node.value[part]
+        else:
+            complete = False
+    return node, key, complete
+
+
+def _mark_node(root: Node, path: tuple) -> Node:
+    """The node to point at for a problem with the field at ``path``.
+
+    A value is shown where it is written, except a block mapping or list (or
+    an empty value), which is shown at the key that names it: a block
+    collection starts at its first child, which would point at an innocent line.
+    """
+    node, key, _ = _locate(root, path)
+    empty = isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null" and node.value == ""
+    block = isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style
+    if key is not None and (empty or block):
+        return key
     return node
 
 
 def _short(v: Any) -> str:
-    text = repr(v) if isinstance(v, str) else str(v)
+    if isinstance(v, str):
+        text = repr(v)
+    elif isinstance(v, (dict, list, tuple)):
+        v = list(v) if isinstance(v, tuple) else v
+        # Show it as YAML flow text, the way the user wrote it.
+        text = yaml.safe_dump(v, default_flow_style=True, width=10_000, sort_keys=False).strip()
+    else:
+        text = str(v)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _describe(err: dict) -> str:
-    """A user-facing message for one pydantic error."""
+# --------------------------------------------------------------------------- pydantic errors
+
+def _unwrap(tp: Any) -> Any:
+    """Strip ``Annotated[...]`` and ``X | None`` down to the type inside."""
+    while True:
+        origin = get_origin(tp)
+        if origin is Annotated:
+            tp = get_args(tp)[0]
+        elif origin in (Union, UnionType) and type(None) in get_args(tp):
+            rest = [a for a in get_args(tp) if a is not type(None)]
+            tp = rest[0] if len(rest) == 1 else Union[tuple(rest)]
+        else:
+            return tp
+
+
+def _walk_loc(model: Any, loc: tuple) -> tuple[tuple, Any]:
+    """Clean a pydantic error location and find the type it ends at.
+
+    Pydantic inserts a tag step after each union (``'str'``, ``'list[str]'``,
+    ``"literal['all','none']"``); these are dropped so the path matches the
+    document. Returns ``(document_path, type_at_path)``; the type is None
+    where the path leaves the model (an unknown key).
+    """
+    tp: Any = model
+    out: list = []
+    for step in loc:
+        tp = _unwrap(tp) if tp is not None else None
+        origin = get_origin(tp)
+        if origin in (Union, UnionType):
+            arms = get_args(tp)
+            lists = [a for a in arms if get_origin(a) in (list, tuple)]
+            others = [a for a in arms if a not in lists]
+            tp = (lists or others)[0] if str(step).startswith(("list", "tuple")) else (others or lists)[0]
+            continue
+        out.append(step)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = tp.model_fields.get(step) if isinstance(step, str) else None
+            tp = field.annotation if field is not None else None
+        elif origin is dict:
+            tp = get_args(tp)[1]
+        elif origin is list:
+            tp = get_args(tp)[0]
+        elif origin is tuple:
+            args = get_args(tp)
+            tp = args[0] if args else None
+        else:
+            tp = None
+    return tuple(out), tp
+
+
+def _strip_tags(loc: tuple) -> tuple:
+    # Without the model at hand: drop the steps that look like pydantic's type tags.
+    simple = {"str", "int", "float", "bool", "none"}
+    return tuple(p for p in loc if isinstance(p, int) or not (any(ch in str(p) for ch in "[]()") or p in simple))
+
+
+def _clean(err: dict, model: Any) -> tuple[tuple, Any]:
+    loc = tuple(err["loc"])
+    if model is not None:
+        return _walk_loc(model, loc)
+    return _strip_tags(loc), None
+
+
+def _known_keys(model: Any, parent: tuple) -> list[str]:
+    """Field names of the model found at ``parent`` (empty when unknown)."""
+    if model is None:
+        return []
+    _, tp = _walk_loc(model, parent)
+    tp = _unwrap(tp) if tp is not None else None
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return list(tp.model_fields)
+    return []
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word.replace("-", "_").lower(), choices, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _must_be(err: dict) -> str:
+    """The 'must be ...' phrase for one pydantic error, without the 'got' part."""
+    t, ctx = err["type"], err.get("ctx") or {}
+    if t in ("float_type", "float_parsing", "finite_number"):
+        return "a number"
+    if t in ("int_type", "int_parsing", "int_from_float"):
+        return "a whole number"
+    if t == "bool_type":
+        return "true or false"
+    if t == "string_type":
+        return "text"
+    if t in ("model_type", "model_attributes_type") and ctx.get("class_name") == "Number":
+        return "a number, or a mapping with value or low/high"
+    if t in ("dict_type", "model_type", "model_attributes_type"):
+        return "a mapping of keys to values"
+    if t in ("list_type", "tuple_type"):
+        return "a list"
+    if t == "literal_error":
+        return str(ctx.get("expected"))
+    return ""
+
+
+def _describe(err: dict, model: Any = None, path: tuple = ()) -> str:
+    """A user-facing one-line message for one pydantic error."""
     t, ctx, inp = err["type"], err.get("ctx") or {}, err.get("input")
-    loc = err["loc"]
+    loc = path or tuple(err["loc"])
     if t == "value_error" and isinstance(ctx.get("error"), Exception):
         e = ctx["error"]
         return e.message if isinstance(e, PathError) else str(e)
+    if t == "missing" and isinstance(loc[-1], int) or t == "too_long" and isinstance(inp, tuple):
+        # A fixed-length list such as a parameter's range: [low, high].
+        _, tp = _walk_loc(model, loc[:-1] if t == "missing" else loc) if model is not None else ((), None)
+        n = len(get_args(_unwrap(tp))) if tp is not None else None
+        return f"must be a list of {n} items (got {_short(inp)})" if n else f"wrong number of items (got {_short(inp)})"
     if t == "missing":
         return f"required key '{loc[-1]}' is missing"
     if t == "extra_forbidden":
-        return f"unknown key '{loc[-1]}'"
-    if t in ("float_type", "float_parsing", "int_type", "int_parsing", "int_from_float"):
-        kind = "a whole number" if t.startswith("int") else "a number"
-        return f"must be {kind} (got {_short(inp)})"
-    if t == "bool_type":
-        return f"must be true or false (got {_short(inp)})"
-    if t == "string_type":
-        return f"must be text (got {_short(inp)})"
-    if t in ("dict_type", "model_type", "model_attributes_type"):
-        return f"must be a mapping of keys to values (got {_short(inp)})"
-    if t in ("list_type", "tuple_type"):
-        return f"must be a list (got {_short(inp)})"
-    if t == "literal_error":
-        return f"must be {ctx.get('expected')} (got {_short(inp)})"
+        known = _known_keys(model, loc[:-1])
+        return f"unknown key '{loc[-1]}'" + _did_you_mean(str(loc[-1]), known)
+    phrase = _must_be(err)
+    if phrase:
+        return f"must be {phrase} (got {_short(inp)})"
     if t == "too_short":
         return "must not be empty" if ctx.get("min_length") == 1 else err["msg"].lower()
     if t in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return f"{err['msg'].replace('Input should be', 'must be')} (got {_short(inp)})"
-    return err["msg"]
+    return f"{err['msg'][:1].lower()}{err['msg'][1:]} (got {_short(inp)})"
 
 
-def _pick_error(e: ValidationError) -> dict:
-    """The most useful error of a union-laden pydantic report: the deepest path."""
+def _union_point(loc: tuple, model: Any) -> int | None:
+    """Index of the first union tag in a raw pydantic location, if any."""
+    if model is None:
+        return None
+    tp: Any = model
+    for i, step in enumerate(loc):
+        tp = _unwrap(tp) if tp is not None else None
+        if get_origin(tp) in (Union, UnionType):
+            return i
+        _, tp = _walk_loc(tp, (step,)) if tp is not None else ((), None)
+    return None
+
+
+def _pick(e: ValidationError, model: Any) -> tuple[dict, tuple, str]:
+    """The error to report, its document path and its message.
+
+    A misspelt key gives both 'unknown key' and 'required key missing'; the
+    unknown key is the cause, so it wins. A union (``veto: all|none|list``)
+    reports one error per branch: a branch that got further into the input
+    is the one the author meant; otherwise the branches' expectations are
+    joined into one message.
+    """
     errs = e.errors(include_url=False)
-    # Unions (e.g. veto: all|none|list) report one error per branch; keep the first.
-    return errs[0]
+    extra = [x for x in errs if x["type"] == "extra_forbidden"]
+    err = extra[0] if extra else errs[0]
+    path, _ = _clean(err, model)
+    u = _union_point(tuple(err["loc"]), model)
+    if u is not None and not extra:
+        head = tuple(err["loc"])[:u]
+        branches = [x for x in errs if tuple(x["loc"])[:u] == head and len(x["loc"]) > u]
+        deepest = max(branches, key=lambda x: len(x["loc"]))
+        if len(deepest["loc"]) > u + 1:
+            err = deepest
+            path, _ = _clean(err, model)
+        else:
+            phrases = [p for p in (_must_be(x) for x in branches) if p]
+            if phrases:
+                return err, path, f"must be {', or '.join(dict.fromkeys(phrases))} (got {_short(err.get('input'))})"
+    return err, path, _describe(err, model, path)
 
 
-def _error_path(err: dict) -> tuple:
-    loc = tuple(err["loc"])
+def _refine(node: Node, message: str) -> Node:
+    """Within a mapping, the child a plain validator message is about.
+
+    Number's checks say ``... (got 1.2)``, ``low must not exceed high``,
+    ``a quote needs ...`` or ``id 'x y' must be ...`` without a path; point at
+    the member they name.
+    """
+    if not isinstance(node, MappingNode):
+        return node
+    got = re.search(r"\(got ([^)=,]+)\)$", message)
+    for knode, vnode in node.value:
+        if not isinstance(knode, ScalarNode):
+            continue
+        if got and isinstance(vnode, ScalarNode) and _same_number(vnode.value, got.group(1)):
+            return vnode
+        if message.startswith((f"{knode.value} ", f"a {knode.value} ")):
+            return vnode
+        if f"id '{knode.value}'" in message:
+            return knode
+    return node
+
+
+def _same_number(a: str, b: str) -> bool:
+    try:
+        return float(a) == float(b)
+    except ValueError:
+        return False
+
+
+def _names_unknown_key(path: tuple, message: str) -> bool:
+    """Whether a cross-check message calls the key at the end of ``path`` unknown.
+
+    ``weights: {sanction: 0.2}`` is wrong in its key, ``draft: {nato: neutral}``
+    in its value; the former is shown at the key.
+    """
+    m = re.match(r"unknown [\w ]*?'([^']*)'", message)
+    return bool(m and path and m.group(1) == str(path[-1]))
+
+
+def validation_to_error(e: ValidationError, root: Node | None, fallback_file: str | None = None,
+                        model: Any = None) -> ScenarioError:
+    """Turn a pydantic ValidationError into a ScenarioError at the right node.
+
+    Parameters
+    ----------
+    e : the error of ``model.model_validate(data)``.
+    root : the YAML node tree the data was constructed from.
+    fallback_file : the file named when there is no node tree.
+    model : the pydantic model validated; with it, union steps are dropped
+        exactly and misspelt keys get a suggestion.
+    """
+    err, path, msg = _pick(e, model)
     ctx = err.get("ctx") or {}
     if isinstance(ctx.get("error"), PathError):
-        loc = loc + ctx["error"].path
-    # Drop pydantic's internal steps (union tags such as 'literal['all','none']').
-    return tuple(p for p in loc if isinstance(p, int) or not any(ch in str(p) for ch in "[]()"))
-
-
-def validation_to_error(e: ValidationError, root: Node | None, fallback_file: str | None = None) -> ScenarioError:
-    """Turn a pydantic ValidationError into a ScenarioError at the right node."""
-    err = _pick_error(e)
-    path = _error_path(err)
-    msg = _describe(err)
+        path = path + ctx["error"].path
     if root is None:
         return ScenarioError(msg, path, fallback_file)
-    key_mark = err["type"] == "extra_forbidden"
-    node = locate(root, path, key_mark=key_mark)
+    if err["type"] == "extra_forbidden" or _names_unknown_key(path, msg):
+        node = locate(root, path, key_mark=True)
+    elif err["type"] == "missing":
+        # Shown at the mapping that lacks the key, under the path of that mapping.
+        path = path[:-1]
+        node = _mark_node(root, path)
+    else:
+        node = _mark_node(root, path)
+        if err["type"] == "value_error" and not isinstance(ctx.get("error"), PathError):
+            inner = _refine(locate(root, path), msg)
+            node = node if isinstance(inner, (MappingNode, SequenceNode)) else inner
     f, l, c = _where(node)
     return ScenarioError(msg, path, f, l, c)
 
@@ -284,7 +615,7 @@ def load_scenario(path: str | Path, articles: str | Path | None = None, check_qu
         try:
             scenario = Scenario.model_validate(data)
         except ValidationError as e:
-            raise validation_to_error(e, node) from None
+            raise validation_to_error(e, node, model=Scenario) from None
     for w in caught:
         warnings.warn_explicit(w.message, w.category, str(path), 1)
     folder = resolve_articles(Path(path), scenario, articles, node)
@@ -349,7 +680,7 @@ def dump_scenario(scenario, path: str | Path | None = None) -> str:
     Loading the written file gives an equal scenario.
     """
     data = scenario.model_dump(mode="json", exclude_none=True)
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
     if path is not None:
         Path(path).write_text(text, encoding="utf-8")
     return text

@@ -1,0 +1,75 @@
+"""``negosim sweep SPEC.yaml``: run a parameter sweep and write its table to Parquet."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("sweep", help="run a scenario over a design of parameters; write a Parquet table",
+                       description="Run a sweep spec (scenario, axes, design, task) row by row on local "
+                                   "processes (default: one per CPU), serially (--workers 1) or on a Dask "
+                                   "cluster (--scheduler), writing the rows to Parquet as they finish.")
+    p.add_argument("spec", metavar="SPEC.yaml", help="the sweep spec")
+    p.add_argument("--scheduler", metavar="ADDR", help="address of a Dask scheduler, e.g. tcp://host:8786")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="processes computing rows, this one included (default: one per CPU; 1 runs serially)")
+    p.add_argument("--out", metavar="results.parquet",
+                   help="output file (default: the spec's name with .parquet, next to it)")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the chunks an interrupted run of the same sweep wrote, run the rest")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..errors import NegosimError
+    from ..sweep import load_sweep, run_sweep
+    if args.workers is not None and args.workers < 1:
+        raise NegosimError(f"--workers must be 1 or more (got {args.workers})")
+    ls = load_sweep(args.spec)
+    out = Path(args.out) if args.out else Path(args.spec).with_suffix(".parquet")
+    start = time.perf_counter()
+    with _progress(args.quiet, ls.spec.n_rows) as progress:
+        df = run_sweep(args.spec, workers=args.workers, scheduler=args.scheduler, out=out,
+                       resume=args.resume, progress=progress)
+    if not args.quiet:
+        took = time.perf_counter() - start
+        print(f"wrote {len(df):,} rows to {out} in {took:.1f} s")
+        if "draft_accepted" in df:
+            print(f"draft accepted by every needed party in {df['draft_accepted'].mean():.1%} of rows")
+        if "p_all" in df:
+            print(f"probability of unanimous acceptance of the draft: {df['p_all'].min():.3f} to "
+                  f"{df['p_all'].max():.3f} across rows")
+        if "agreement" in df:
+            print(f"agreement reached in {df['agreement'].mean():.1%} of rows")
+    return 0
+
+
+class _progress:
+    """A rich progress bar on stderr when it is a terminal (a no-op callback otherwise)."""
+
+    def __init__(self, quiet: bool, total: int):
+        self.bar = None
+        if not quiet and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+            self.bar = Progress("sweep", BarColumn(), MofNCompleteColumn(), "rows", TimeElapsedColumn(),
+                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+            self.task = self.bar.add_task("sweep", total=total)
+
+    def __enter__(self):
+        if self.bar is None:
+            return None
+        self.bar.start()
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        self.bar.update(self.task, completed=done, total=total)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+        return False

@@ -1,0 +1,156 @@
+"""Parameter sweeps: run a scenario over a design of axes, row by row.
+
+The Python API mirrors the YAML spec: build a :class:`~negosim.sweep_spec.Sweep`
+(or load one with :func:`load_sweep`) and pass it to :func:`run_sweep`, which
+returns a pandas DataFrame with one row per design point and replicate (see
+:mod:`negosim.sweep_rows` for the columns). Chunks of rows run serially, on
+local worker processes (the default) or on a Dask cluster, always through the
+same executor interface; the table is the same whichever runs it. With
+``out=``, chunks are written to Parquet as they finish and ``resume=True``
+picks up a sweep that was interrupted (see :mod:`negosim.sweep_store`).
+
+Example
+-------
+>>> import negosim
+>>> s = negosim.random_scenario(parties=3, provisions=4, options=3, seed=4)
+>>> spec = Sweep(scenario=s, axes={"parties.p1.reservation": {"range": [0.2, 0.8], "steps": 3}})
+>>> df = run_sweep(spec, workers=1)
+>>> df["parties.p1.reservation"].tolist(), df["zone_size"].tolist()
+([0.2, 0.5, 0.8], [40, 19, 0])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, wait
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+import pyarrow as pa
+
+from .errors import NegosimError
+from .runners import runner
+from .sweep_rows import evaluate_chunk, make_job
+from .sweep_spec import Sweep, load_sweep, resolve
+from .sweep_store import ChunkStore, join, read_results, to_frame
+
+__all__ = ["Sweep", "load_sweep", "run_sweep", "read_results"]
+
+
+def _scenario_of(spec: Sweep):
+    """``(Scenario, sha256, name)`` of the spec's scenario, checked against its axes."""
+    from .scenario import Scenario
+    from .yamlio import LoadedScenario, dump_scenario
+    loaded = resolve(spec)
+    if isinstance(loaded, LoadedScenario):
+        return loaded.scenario, loaded.sha256(), str(loaded.path)
+    assert isinstance(loaded, Scenario)
+    return loaded, hashlib.sha256(dump_scenario(loaded).encode()).hexdigest(), loaded.name
+
+
+def _record(spec: Sweep, scenario_sha: str, name: str, chunk: int) -> dict:
+    from . import __version__
+    return {"format": 1, "negosim_version": __version__, "spec_sha256": spec.sha256(),
+            "scenario_sha256": scenario_sha, "scenario": name, "rows": spec.n_rows, "chunk": chunk,
+            "spec": spec.spec_json()}
+
+
+def _result(future):
+    from concurrent.futures.process import BrokenProcessPool
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise NegosimError("a local worker process died; in a script, run the sweep under "
+                           "`if __name__ == \"__main__\":` (workers start by importing the main module), "
+                           "or use workers=1") from None
+
+
+def run_sweep(spec, *, workers: int | None = None, scheduler=None, out=None, resume: bool = False,
+              progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """Run a sweep and return its table.
+
+    Parameters
+    ----------
+    spec : Sweep, or the path of a YAML spec file.
+    workers : processes computing rows, this one included (default: one per CPU;
+        1 runs serially in this process).
+    scheduler : a Dask scheduler address (``tcp://host:port``) or ``distributed.Client``;
+        the chunks then run on that cluster.
+    out : Parquet file to write (chunks are saved as they finish).
+    resume : keep the chunks an interrupted run of the same sweep left in ``out``;
+        refused when the spec, the scenario or negosim's version changed.
+    progress : called as ``progress(rows_done, rows_total)``.
+
+    Local workers start by importing the main module (as multiprocessing's
+    ``forkserver`` and ``spawn`` methods do), so a script that runs a sweep
+    on them keeps that code under ``if __name__ == "__main__":``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per design point and replicate; ``df.attrs["negosim"]`` holds
+        the hashes, version and spec.
+    """
+    if isinstance(spec, (str, Path)):
+        ls = load_sweep(spec)
+        spec, (scenario, sha, name) = ls.spec, (ls.loaded.scenario, ls.loaded.sha256(), str(ls.loaded.path))
+    else:
+        if not isinstance(spec, Sweep):
+            raise TypeError("run_sweep() takes a Sweep or the path of a spec file")
+        scenario, sha, name = _scenario_of(spec)
+    if resume and out is None:
+        raise NegosimError("resume needs an output file (out=...)")
+    rows = spec.rows()
+    chunk = spec.default_chunk()
+    n_chunks = max(1, math.ceil(len(rows) / chunk))
+    record = _record(spec, sha, name, chunk)
+    job = make_job(spec, scenario, f"{record['spec_sha256'][:16]}-{sha[:16]}")
+    store = ChunkStore(out, record) if out is not None else None
+    done = store.open(resume) if store is not None else set()
+    if done is None:
+        return read_results(out)
+    tables: dict[int, pa.Table] = {}
+
+    def bounds(i):
+        return i * chunk, min(len(rows), (i + 1) * chunk)
+
+    def chunk_rows(i) -> dict:
+        lo, hi = bounds(i)
+        return rows.iloc[lo:hi].to_dict("list")
+
+    rows_done = sum(bounds(i)[1] - bounds(i)[0] for i in done)
+    if progress:
+        progress(rows_done, len(rows))
+
+    def finished(i: int, table: pa.Table) -> None:
+        nonlocal rows_done
+        if store is not None:
+            store.write(i, table)
+        else:
+            tables[i] = table
+        rows_done += table.num_rows
+        if progress:
+            progress(rows_done, len(rows))
+
+    todo = deque(i for i in range(n_chunks) if i not in done)
+    with runner(workers, scheduler) as run:
+        pending: dict = {}
+        while todo or pending:
+            # Keep the executor's slots full; this process takes the next chunk itself when it computes too.
+            while run.executor is not None and len(pending) < run.slots and todo:
+                i = todo.popleft()
+                pending[run.executor.submit(evaluate_chunk, job, chunk_rows(i))] = i
+            if run.inline and todo:
+                i = todo.popleft()
+                finished(i, evaluate_chunk(job, chunk_rows(i), in_worker=False))
+                ready = [f for f in pending if f.done()]
+            else:
+                ready, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for f in ready:
+                finished(pending.pop(f), _result(f))
+    if store is not None:
+        return store.finish(n_chunks)
+    return to_frame(join(record, [tables[i] for i in range(n_chunks)]))

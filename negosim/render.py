@@ -25,9 +25,82 @@ def _diff(cs, package: dict[str, str], draft: dict[str, str]) -> str:
     return ", ".join(changes) if changes else "(the draft)"
 
 
-def print_analysis(scenario, result, console: Console | None = None, width: int | None = None) -> None:
-    """Print verdicts, zone, solution points and repairs as tables."""
+def _why(v) -> str:
+    """A short reason for a table cell (the full one is Verdict.reason())."""
+    if v.red_lines:
+        return "crosses red line " + ", ".join(v.red_lines)
+    return "reaches its reservation" if v.accepts else "below its reservation"
+
+
+def print_analysis(scenario, result, console: Console | None = None, width: int | None = None,
+                   distance=None, probabilities=None) -> None:
+    """Print verdicts, zone, solution points and repairs as tables.
+
+    ``distance`` (from :func:`negosim.distance.distance_to_yes`) and
+    ``probabilities`` (an :class:`negosim.acceptance.AcceptanceReport`) are
+    printed after them when given.
+    """
     con = console or Console(width=width, soft_wrap=False)
+    _print_analysis(scenario, result, con)
+    if distance is not None:
+        print_distance(distance, con)
+    if probabilities is not None:
+        print_probabilities(probabilities, result.compiled.package_dict(result.compiled.draft), con)
+
+
+def print_distance(distance: dict, con: Console) -> None:
+    """Each party's distance to yes (or to no): the one number whose smallest change flips its verdict."""
+    t = Table(title="Distance to yes: the smallest change of one number, within its evidence range, "
+                    "that flips each verdict", title_justify="left")
+    t.add_column("party")
+    t.add_column("verdict")
+    t.add_column("flips if this number", overflow="fold")
+    t.add_column("moves", justify="right")
+    t.add_column("of range", justify="right")
+    for party, d in distance.items():
+        verdict = "[green]accepts[/green]" if d.accepts else "[red]rejects[/red]"
+        if not d.needed:
+            verdict += " [dim](not needed)[/dim]"
+        if d.flip is None:
+            t.add_row(party, verdict, f"[dim]{d.reason}[/dim]", "", "")
+            continue
+        f = d.flip
+        t.add_row(party, verdict, f.name, f"{f.point:.4g} -> {f.to:.4g}", f"{100 * f.share:.0f}%")
+    con.print(t)
+
+
+def _odds(o) -> str:
+    lo, hi = o.ci
+    return f"{o.p:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+def print_probabilities(report, draft: dict[str, str], con: Console) -> None:
+    """Acceptance probabilities of the best packages and the most robust package."""
+    pct = f"{100 * report.confidence:g}%"
+    t = Table(title=f"Acceptance probabilities over {report.samples:,} draws of {report.uncertain_numbers} "
+                    f"uncertain numbers (seed {report.seed}; {pct} Wilson interval for all; "
+                    "* consent not needed; per-party intervals in --json)", title_justify="left")
+    t.add_column("package")
+    t.add_column("all needed accept", justify="right")
+    parties = list(report.packages[0].parties) if report.packages else []
+    for p in parties:
+        t.add_column(p, justify="right")
+    t.add_column("changes from the draft", overflow="fold")
+    for po in report.packages:
+        cells = [f"{o.p:.3f}" + ("" if po.needed[p] else "*") for p, o in po.parties.items()]
+        t.add_row(po.name, _odds(po.all), *cells, _diff(None, po.package, draft))
+    con.print(t)
+    r = report.robust
+    if r is None:
+        con.print(f"Most robust package: not searched ({report.robust_error})")
+        return
+    where = f"of all {r.searched:,} packages" if r.whole_space else f"among {r.searched:,} candidate packages"
+    con.print(f"Most robust package {where}: {_diff(None, r.package, draft)}; every needed party accepts it "
+              f"in {_odds(r.odds.all)} of draws ({r.any_draw:,} packages are unanimous in at least one draw).")
+    con.print(f"[dim]How sure: {r.note()}.[/dim]")
+
+
+def _print_analysis(scenario, result, con: Console) -> None:
     cs = result.compiled
     draft = cs.package_dict(cs.draft)
     con.print()
@@ -40,7 +113,7 @@ def print_analysis(scenario, result, console: Console | None = None, width: int 
         verdict = "[green]accepts[/green]" if v.accepts else "[red]rejects[/red]"
         if not v.needed:
             verdict += " [dim](not needed)[/dim]"
-        t.add_row(label, _fmt(v.utility), _fmt(v.reservation), f"{v.margin:+.3f}", verdict, v.reason())
+        t.add_row(label, _fmt(v.utility), _fmt(v.reservation), f"{v.margin:+.3f}", verdict, _why(v))
     con.print(t)
     deal = "[green]every needed party accepts the draft[/green]" if result.draft_accepted else \
         "[red]the draft is rejected[/red]"

@@ -18,6 +18,10 @@ def add_parser(sub) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object (a stable contract for scripts)")
     p.add_argument("--top", type=int, default=5, metavar="K", help="how many minimal repairs to list (default 5)")
     p.add_argument("--pareto", action="store_true", help="include the Pareto front's members in --json output")
+    p.add_argument("--samples", type=int, default=0, metavar="N",
+                   help="draw the uncertain numbers N times and report acceptance probabilities of the draft, "
+                        "the solution points and repairs, and the most robust package (default 0: off)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the draws (default 0)")
     add_scenario_args(p)
     p.set_defaults(func=run)
 
@@ -28,12 +32,23 @@ def run(args) -> int:
     from ..yamlio import load_scenario
     if args.top < 0:
         raise NegosimError("--top must be 0 or more")
+    if args.samples < 0 or args.samples == 1:
+        raise NegosimError("--samples must be 0 (off) or at least 2")
     ls = load_scenario(args.file, articles=args.articles)
-    result = analyze(ls, params=parse_params(args.param), top=args.top)
+    params = parse_params(args.param)
+    result = analyze(ls, params=params, top=args.top)
+    from ..acceptance import acceptance_report
+    from ..distance import distance_to_yes
+    distance = distance_to_yes(ls.scenario, params=params)
+    probs = acceptance_report(ls.scenario, args.samples, seed=args.seed, params=params,
+                              analysis=result) if args.samples else None
     if args.json:
-        json.dump(result.to_json(pareto=args.pareto), sys.stdout, indent=2)
+        out = result.to_json(pareto=args.pareto)
+        out["distance_to_yes"] = {p: d.to_json() for p, d in distance.items()}
+        out["probabilities"] = None if probs is None else probs.to_json()
+        json.dump(out, sys.stdout, indent=2)
         print()
     else:
         from ..render import print_analysis
-        print_analysis(ls.scenario, result)
+        print_analysis(ls.scenario, result, distance=distance, probabilities=probs)
     return 0

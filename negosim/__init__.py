@@ -42,5 +42,23 @@ def dump(scenario: Scenario, path=None) -> str:
     return dump_scenario(scenario, path)
 
 
+#: Names exported lazily (their modules pull in scipy, pyarrow, mesa or dask).
+_LAZY = {
+    "sample": "uncertainty", "sample_tables": "uncertainty", "Sampler": "uncertainty",
+    "acceptance_report": "acceptance", "most_robust": "acceptance", "package_odds": "acceptance",
+    "distance_to_yes": "distance",
+    "Sweep": "sweep", "load_sweep": "sweep", "read_results": "sweep", "run_sweep": "sweep",
+    "simulate": "simulate", "NegotiationModel": "model",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'negosim' has no attribute '{name}'")
+
+
 __all__ = ["Analysis", "CompiledScenario", "LoadedScenario", "NegosimError", "PackageSpace", "Scenario",
-           "ScenarioError", "analyze", "compile_scenario", "dump", "load", "random_scenario", "__version__"]
+           "ScenarioError", "analyze", "compile_scenario", "dump", "load", "random_scenario", "__version__",
+           *_LAZY]

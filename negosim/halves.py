@@ -191,19 +191,21 @@ def choose_key(cs: CompiledScenario, A: Half, B: Half) -> int:
     return key
 
 
-def blocks(cs: CompiledScenario, plan: Plan):
+def blocks(cs: CompiledScenario, plan: Plan, drop_red: bool = True):
     """Yield one :class:`Block` per assignment of the conditioning provisions.
 
-    Rows that cross a red line of a party whose consent every package needs
-    are dropped up front: they can never be in the zone.
+    With ``drop_red`` (for zone work), rows that cross a red line of a party
+    whose consent every package needs are dropped up front: they can never be
+    in the zone. Without it the blocks cover the whole space.
     """
     always_bits = int(_bits(cs.always_needed[:, None])[0])
     for combo in itertools.product(*[range(int(cs.radix[j])) for j in plan.C]):
         fixed = dict(zip(plan.C, combo))
         A = _half(cs, plan.A, fixed, count_fixed=True)
         B = _half(cs, plan.B, fixed, count_fixed=False)
-        A = A.take(np.flatnonzero((A.red & always_bits) == 0))
-        B = B.take(np.flatnonzero((B.red & always_bits) == 0))
+        if drop_red:
+            A = A.take(np.flatnonzero((A.red & always_bits) == 0))
+            B = B.take(np.flatnonzero((B.red & always_bits) == 0))
         key = choose_key(cs, A, B) if A.n and B.n else -1
         if key >= 0:
             B = B.take(np.argsort(-B.util[:, key], kind="stable"))

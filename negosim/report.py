@@ -1,0 +1,381 @@
+"""A self-contained HTML report of a scenario: tables, figures, evidence, provenance.
+
+One page, nothing fetched: figures are embedded as base64 PNG ``data:`` URIs,
+the style sheet is inline, and no link points outside the page, so it opens
+offline and can be mailed as one file. It holds:
+
+- the settings of the run and their provenance (negosim version, scenario
+  files and sha256, sha256 of every cited article, parameters, seed);
+- the analysis: verdicts on the draft, the zone of agreement, the solution
+  points, the minimal repairs;
+- the figures: acceptance frontier (one pair and every pair), why each party
+  accepts or rejects the draft, who gains and gives in the best repair (or
+  the Nash solution), a negotiation trace, and a sweep's frontier when a
+  result file is given;
+- the scenario: provisions and options, parties with red lines and linkages,
+  parameters, the sources with their hashes, and every number with the
+  source, quote and claim behind it.
+
+Example
+-------
+>>> from negosim.random_scenario import random_scenario
+>>> page = build_report(random_scenario(parties=2, provisions=3, options=2, seed=0), trace=False)
+>>> page.startswith("<!DOCTYPE html>") and "Sources" in page and "http" not in page.split("<body>")[0]
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import platform
+from pathlib import Path
+
+from .errors import NegosimError
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:2em auto;
+max-width:72em;padding:0 1em;color:#222;line-height:1.4}
+h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ccc}
+h3{font-size:1.05em}table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.86em}
+th,td{border:1px solid #d5d5d5;padding:.25em .5em;vertical-align:top;text-align:left}
+th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.yes{color:#2e7d32;font-weight:600}.no{color:#c62828;font-weight:600}.muted{color:#777}
+figure{margin:1.2em 0}figure img{max-width:100%;height:auto;border:1px solid #e3e3e3}
+figcaption{font-size:.88em;color:#444}blockquote{margin:0;font-style:italic}
+code{font-size:.92em;background:#f6f6f6;padding:0 .2em}nav a{margin-right:1em}
+"""
+
+
+# --------------------------------------------------------------------------- HTML helpers
+
+def _e(x) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _num(x, digits: int = 3) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return f"{x:,}"
+    try:
+        return f"{float(x):.{digits}f}"
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def table(headers: list[str] | None, rows: list[list], numeric: set[int] | None = None,
+          raw: set[int] | None = None, cls: str = "") -> str:
+    """An HTML table (no header row when ``headers`` is None); cells are escaped unless
+    their column is in ``raw`` (already HTML)."""
+    numeric, raw = numeric or set(), raw or set()
+    head = "<thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in headers) + "</tr></thead>" if headers else ""
+    body = []
+    for row in rows:
+        cells = []
+        for k, v in enumerate(row):
+            text = v if k in raw else _e(v)
+            cells.append(f'<td class="num">{text}</td>' if k in numeric else f"<td>{text}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    c = f' class="{cls}"' if cls else ""
+    return f"<table{c}>{head}<tbody>{''.join(body)}</tbody></table>"
+
+
+def embed_figure(fig, caption: str, alt: str, dpi: float = 90) -> str:
+    """A <figure> holding the figure as a base64 PNG data URI."""
+    from .plots.style import png_bytes
+    data = base64.b64encode(png_bytes(fig, dpi=dpi)).decode("ascii")
+    return (f'<figure><img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{_e(caption)}</figcaption></figure>")
+
+
+def _yes_no(flag: bool, yes: str = "accepts", no: str = "rejects") -> str:
+    return f'<span class="yes">{yes}</span>' if flag else f'<span class="no">{no}</span>'
+
+
+# --------------------------------------------------------------------------- sections
+
+def _provenance(sub, analysis, params, seed, protocol, sweep_path) -> str:
+    import matplotlib
+    import numpy
+    from . import __version__
+    meta = analysis.meta
+    scenario = sub.scenario
+    ls = sub.loaded
+    rows = [["negosim version", meta.get("negosim_version", __version__)],
+            ["scenario", meta.get("scenario", scenario.name)],
+            ["scenario sha256", meta.get("scenario_sha256", "-")]]
+    if ls is not None:
+        rows.append(["files read (extends chain)", ", ".join(str(f) for f in ls.files)])
+        rows.append(["articles folder", str(ls.articles) if ls.articles else "(none)"])
+    values = {k: (params or {}).get(k, p.value.point) for k, p in scenario.parameters.items()}
+    rows.append(["parameters", ", ".join(f"{k}={v:g}" + ("" if k in (params or {}) else " (default)")
+                                         for k, v in values.items()) or "(none)"])
+    rows.append(["seed (bargaining)", str(seed)])
+    rows.append(["protocol", protocol or (scenario.protocol.name if scenario.protocol else "single_text")])
+    if sweep_path:
+        rows.append(["sweep results", str(sweep_path)])
+    rows.append(["software", f"Python {platform.python_version()}, numpy {numpy.__version__}, "
+                             f"matplotlib {matplotlib.__version__}"])
+    out = "<h2 id='settings'>Settings and provenance</h2>" + table(["setting", "value"], rows)
+    arts = meta.get("articles") or {}
+    if arts:
+        out += "<h3>Articles cited (sha256 of the files read)</h3>"
+        out += table(["file", "sha256"], [[f, h] for f, h in sorted(arts.items())])
+    return out
+
+
+def _analysis_tables(sub, a) -> str:
+    cs = a.compiled
+    out = ["<h2 id='analysis'>Analysis</h2>"]
+    share = 100 * a.zone_size / a.space_size if a.space_size else 0.0
+    summary = [["packages in the space", f"{a.space_size:,}"],
+               ["zone of agreement", f"{a.zone_size:,} ({share:.3g} %)"],
+               ["Pareto front of the zone", "-" if a.pareto_size is None else f"{a.pareto_size:,}"],
+               ["draft", "accepted by every needed party" if a.draft_accepted else "rejected"],
+               ["minimal repair", "none needed" if a.repair_size == 0 else
+                ("impossible: the zone is empty" if a.repair_size is None else
+                 f"change {a.repair_size} provision(s); {a.repair_count:,} such repairs")]]
+    out.append(table(None, summary))
+    out.append("<h3>Verdicts on the draft</h3>")
+    rows = [[sub.party_label(v.party), _num(v.utility), _num(v.reservation), f"{v.margin:+.3f}",
+             _yes_no(v.accepts) + ("" if v.needed else ' <span class="muted">(not needed)</span>'),
+             ", ".join(v.red_lines) or "-", v.reason()] for v in a.draft.values()]
+    out.append(table(["party", "utility", "reservation", "margin", "verdict", "red lines", "why"], rows,
+                     numeric={1, 2, 3}, raw={4}))
+    draft = cs.package_dict(cs.draft)
+    out.append("<h3>Solution points</h3>")
+    rows = []
+    for name, s in a.solutions.items():
+        if s is None:
+            rows.append([name, *["-"] * cs.n_parties, "none (empty zone, or no gain for everyone)"])
+        else:
+            rows.append([name, *[_num(s.utilities[p]) for p in cs.party_ids], _changes(s.package, draft)])
+    out.append(table(["solution", *[sub.party_label(p) for p in cs.party_ids], "changes from the draft"], rows,
+                     numeric=set(range(1, cs.n_parties + 1))))
+    if a.repairs:
+        out.append(f"<h3>Best minimal repairs of the draft (of {a.repair_count:,})</h3>")
+        rows = []
+        for k, r in enumerate(a.repairs, 1):
+            eff = "; ".join(f"{prov}: " + " ".join(f"{p} {d:+.3f}" for p, d in deltas.items() if abs(d) >= 5e-4)
+                            for prov, deltas in r.effects.items())
+            rows.append([k, ", ".join(f"{p}={o}" for p, o in r.changes.items()), f"{r.nash_product:.4g}",
+                         *[_num(r.utilities[p]) for p in cs.party_ids], eff])
+        out.append(table(["#", "changes", "Nash product", *[sub.party_label(p) for p in cs.party_ids],
+                          "who gains / gives"], rows, numeric=set(range(2, cs.n_parties + 3))))
+    return "".join(out)
+
+
+def _changes(package: dict, draft: dict) -> str:
+    diff = [f"{p}={o}" for p, o in package.items() if draft.get(p) != o]
+    return ", ".join(diff) if diff else "(the draft)"
+
+
+def _scenario_tables(scenario, draft: dict) -> str:
+    out = ["<h2 id='scenario'>Scenario</h2>"]
+    if scenario.description.strip():
+        out.append(f"<p>{_e(scenario.description.strip())}</p>")
+    out.append("<h3>Provisions and options</h3>")
+    rows = []
+    for pid, prov in scenario.provisions.items():
+        for oid, opt in prov.options.items():
+            marks = [m for m, on in (("draft", draft.get(pid) == oid), ("status quo", opt.status_quo),
+                                     ("absent", opt.absent)) if on]
+            rows.append([f"{prov.label} ({pid})", f"{opt.label} ({oid})", ", ".join(marks),
+                         opt.source or "", opt.quote or ""])
+    out.append(table(["provision", "option", "", "source", "quote"], rows))
+    out.append("<h3>Parties</h3>")
+    rows = []
+    for name, party in scenario.parties.items():
+        veto = party.veto if isinstance(party.veto, str) else "over " + ", ".join(party.veto)
+        reds = "; ".join(f"{rl.id}: " + " + ".join(f"{k}={v if isinstance(v, str) else '|'.join(v)}"
+                                                   for k, v in rl.forbid.items()) for rl in party.red_lines)
+        links = "; ".join(f"{lk.id} ({lk.bonus.point:+.2f}): " + " + ".join(
+            f"{k}={v if isinstance(v, str) else '|'.join(v)}" for k, v in lk.when.items()) for lk in party.linkages)
+        rows.append([f"{party.label or name} ({name})", _num(party.reservation.point), _num(party.power.point),
+                     _num(party.discount.point), _num(party.drift.point), veto, reds or "-", links or "-"])
+    out.append(table(["party", "reservation", "power", "discount", "drift", "veto", "red lines", "linkages"],
+                     rows, numeric={1, 2, 3, 4}))
+    if scenario.parameters:
+        out.append("<h3>Parameters</h3>")
+        rows = [[f"{p.label} ({k})", _num(p.value.point), f"[{p.range[0]:g}, {p.range[1]:g}]",
+                 "; ".join(f"{e.path} {e.per_unit.point:+g}/unit" for e in p.effects), p.description]
+                for k, p in scenario.parameters.items()]
+        out.append(table(["parameter", "value", "range", "effects", "description"], rows, numeric={1}))
+    return "".join(out)
+
+
+_EVIDENCE_FIELDS = ("value", "source", "quote", "claim", "confidence", "assumption")
+
+
+def _spread(num) -> str:
+    """The number's range or distribution in words (empty for a plain point)."""
+    data = num.model_dump(exclude_none=True) if hasattr(num, "model_dump") else {}
+    if not isinstance(data, dict):
+        return ""
+    rest = {k: v for k, v in data.items() if k not in _EVIDENCE_FIELDS}
+    return ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in rest.items())
+
+
+def _sources_and_evidence(scenario, article_sha: dict) -> str:
+    from .errors import format_path
+    from .evidence import quote_items
+    from .scenario import iter_numbers
+    cites: dict[str, int] = {}
+    numbers = list(iter_numbers(scenario))
+    for _, num in numbers:
+        if num.source:
+            cites[num.source] = cites.get(num.source, 0) + 1
+    for path, source, _ in quote_items(scenario):
+        if path[0] != "parties" or "red_lines" in path:
+            cites[source] = cites.get(source, 0) + 1
+    out = ["<h2 id='sources'>Sources</h2>"]
+    if scenario.sources:
+        rows = [[sid, s.title, s.date, s.file, s.confidence, cites.get(sid, 0), article_sha.get(s.file, "not read")]
+                for sid, s in scenario.sources.items()]
+        out.append(table(["id", "title", "date", "file", "confidence", "citations", "sha256"], rows,
+                         numeric={5}, cls="sources"))
+    else:
+        out.append('<table class="sources"><tbody><tr><td>This scenario cites no sources.</td></tr></tbody>'
+                   "</table>")
+    out.append("<h2 id='evidence'>Evidence behind the numbers</h2>")
+    sourced = sum(1 for _, n in numbers if n.sourced)
+    assumed = sum(1 for _, n in numbers if not n.sourced and n.assumption)
+    out.append(f"<p>{len(numbers)} numbers: {sourced} cite a source with a verbatim quote, {assumed} are stated "
+               f"assumptions, {len(numbers) - sourced - assumed} carry neither.</p>")
+    rows = []
+    for path, num in numbers:
+        quote = f"<blockquote>{_e(num.quote)}</blockquote>" if num.quote else ""
+        basis = "" if (num.sourced or num.assumption) else '<span class="muted">unsourced</span>'
+        rows.append([_e(format_path(path)), _e(_num(num.point)), _e(_spread(num)), _e(num.source or ""),
+                     quote or basis, _e(num.claim or ""), _e(num.confidence or ""), _e(num.assumption or "")])
+    out.append(table(["number", "value", "range / distribution", "source", "quote", "claim", "confidence",
+                      "assumption"], rows, numeric={1}, raw=set(range(8))))
+    other = [(p, s, q) for p, s, q in quote_items(scenario) if p[0] != "parties" or "red_lines" in p]
+    if other:
+        out.append("<h3>Quotes behind options and red lines</h3>")
+        out.append(table(["where", "source", "quote"], [[format_path(p[:-1]), s, q] for p, s, q in other]))
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- figures
+
+def _figures(sub, a, seed, protocol, trace, sweep_df, sweep_path) -> str:
+    from .plots.frontier import frontier, frontier_matrix
+    from .plots.gains import gains_figure
+    from .plots.package import package_figure
+    parts = ["<h2 id='figures'>Figures</h2>"]
+    fig = frontier(sub)
+    parts.append(embed_figure(fig, "Acceptance frontier in utility space: every package, the zone of agreement "
+                                   "(green), its Pareto front, reservations (dashed), the draft and the solution "
+                                   "points.", "acceptance frontier of two parties"))
+    if len(sub.party_ids) > 2:
+        parts.append(embed_figure(frontier_matrix(sub), "Acceptance frontiers of every pair of parties; the "
+                                  "diagonal shows each party's utility over all packages and over the zone.",
+                                  "matrix of acceptance frontiers"))
+    parts.append(embed_figure(package_figure(sub), "Why each party accepts or rejects the draft: its utility "
+                              "as stacked contributions of the provisions, against its reservation.",
+                              "utility of the draft per party and provision"))
+    if a.repairs or a.solutions.get("nash") is not None:
+        what = "the best minimal repair of the draft" if a.repairs else "the Nash solution"
+        parts.append(embed_figure(gains_figure(sub), f"Who gained and who gave in {what}, provision by "
+                                  "provision, relative to the draft.", "gains and concessions per provision"))
+    if trace:
+        parts.append(_trace_section(sub, seed, protocol))
+    if sweep_df is not None:
+        parts.append(_sweep_section(sub, sweep_df, sweep_path))
+    return "".join(parts)
+
+
+def _trace_section(sub, seed, protocol) -> str:
+    from .plots.trace import run_trace, trace_figure
+    scenario = sub.scenario
+    proto = protocol or (scenario.protocol.name if scenario.protocol else "single_text")
+    try:
+        result = run_trace(sub.loaded or scenario, proto, seed=seed, params=sub.params)
+    except NegosimError as e:
+        return f"<p class='muted'>No negotiation trace: {_e(e)}</p>"
+    fig = trace_figure(result, scenario=scenario, note=f"{proto}, seed {seed}")
+    return embed_figure(fig, f"Negotiation trace under the {proto} protocol (seed {seed}): each party's utility "
+                             "of the text on the table, its drifting reservation and its aspiration.",
+                        "negotiation trace")
+
+
+def _sweep_section(sub, df, path) -> str:
+    from .plots.sweep import scenario_marks, sweep_figure
+    axes = list((df.attrs.get("negosim", {}).get("spec", {}) or {}).get("axes", {}))
+    if not axes:
+        return "<p class='muted'>The sweep results name no axes; no sweep figure.</p>"
+    x, y = axes[0], (axes[1] if len(axes) > 1 else None)
+    marks = scenario_marks([sub.scenario], x, y)
+    fig = sweep_figure(df, x, y, marks=marks, scenario=sub.scenario)
+    return embed_figure(fig, f"Acceptance frontier in parameter space from {Path(path).name}.",
+                        "sweep heatmap with the frontier")
+
+
+# --------------------------------------------------------------------------- public API
+
+def build_report(source, *, params: dict | None = None, articles=None, seed: int = 0,
+                 protocol: str | None = None, trace: bool = True, sweep=None) -> str:
+    """The report of a scenario as one HTML string.
+
+    Parameters
+    ----------
+    source : scenario file path, LoadedScenario or Scenario.
+    params : named parameter values.
+    articles : folder of the articles (default: the scenario's ``articles`` key).
+    seed : seed of the bargaining run shown in the trace.
+    protocol : bargaining protocol of the trace (default: the scenario's).
+    trace : include a negotiation trace.
+    sweep : a sweep's result file (Parquet) to draw, or None.
+    """
+    from .analysis import analyze
+    from .plots.common import Subject
+    from .scenario import Scenario
+    from .yamlio import LoadedScenario, load_scenario
+    if isinstance(source, (str, Path)):
+        source = load_scenario(source, articles=articles)
+    if not isinstance(source, (LoadedScenario, Scenario)):
+        raise TypeError("build_report() takes a scenario file, a LoadedScenario or a Scenario")
+    a = analyze(source, params=params, top=5, pareto=True)
+    scenario = source.scenario if isinstance(source, LoadedScenario) else source
+    sub = Subject(a.compiled, scenario, source if isinstance(source, LoadedScenario) else None, params, a)
+    sweep_df = None
+    if sweep is not None:
+        from .sweep_store import read_results
+        sweep_df = read_results(sweep)
+    draft = a.compiled.package_dict(a.compiled.draft)
+    body = [f"<h1>{_e(scenario.name)}</h1>",
+            "<p class='muted'>negosim report: who accepts the draft and why, which packages every needed "
+            "party could accept, and the evidence behind every number.</p>",
+            "<nav><a href='#settings'>settings</a><a href='#analysis'>analysis</a><a href='#figures'>figures</a>"
+            "<a href='#scenario'>scenario</a><a href='#sources'>sources</a><a href='#evidence'>evidence</a></nav>",
+            _provenance(sub, a, params, seed, protocol, sweep),
+            _analysis_tables(sub, a),
+            _figures(sub, a, seed, protocol, trace, sweep_df, sweep),
+            _scenario_tables(scenario, draft),
+            _sources_and_evidence(scenario, a.meta.get("articles") or {})]
+    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>negosim report: {_e(scenario.name)}</title><style>{CSS}</style></head>\n<body>\n"
+            + "\n".join(body) + "\n</body></html>\n")
+
+
+def check_report_path(path) -> Path:
+    """The report's path, or a NegosimError when it is not an .html file in an existing folder."""
+    path = Path(path)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise NegosimError(f"cannot write '{path}': a report is HTML; the file name must end in .html")
+    if not path.parent.exists():
+        raise NegosimError(f"cannot write '{path}': folder '{path.parent}' does not exist")
+    return path
+
+
+def write_report(path, source, **kwargs) -> Path:
+    """Write :func:`build_report` to ``path`` (HTML); returns the path."""
+    path = check_report_path(path)
+    page = build_report(source, **kwargs)
+    path.write_text(page, encoding="utf-8")
+    return path

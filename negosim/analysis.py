@@ -32,6 +32,8 @@ from .solutions import SOLUTION_NAMES, best_points, nash_product
 
 #: Most zone members :meth:`Analysis` will list when asked for them.
 MAX_MEMBERS = 20_000_000
+#: Candidate rows kept across blocks before they are reduced to their Pareto front.
+MAX_CANDIDATES = 8_000_000
 
 
 @dataclass
@@ -308,6 +310,12 @@ def analyze(scenario, *, params: dict[str, float] | None = None, top: int = 5, p
             U, idx = _candidates(cs, b, thr, always)
             cand_U.append(U)
             cand_idx.append(idx)
+            if sum(len(u) for u in cand_U) > MAX_CANDIDATES:
+                # Bound memory across many blocks: the front of the union is the front of
+                # (front so far + new candidates), and every solution point lies on it.
+                U, idx = np.concatenate(cand_U), np.concatenate(cand_idx)
+                keep = pareto_front(U, idx)
+                cand_U, cand_idx = [U[keep]], [idx[keep]]
             if members and per.sum():
                 if hist.sum() > MAX_MEMBERS:
                     raise NegosimError(f"the zone has more than {MAX_MEMBERS} packages; too many to list")

@@ -3,6 +3,8 @@ PY ?= python3.12
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The tests also need the explorer extra and Debian's chromium for the browser test.
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: demo test bench install clean
 
@@ -14,6 +16,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(TEST_STAMP): $(STAMP) scripts/ci-deps.sh
+	PYTHON=$(BIN)/python bash scripts/ci-deps.sh
+	touch $(TEST_STAMP)
+
 install: $(STAMP)
 
 demo: $(STAMP)
@@ -22,7 +28,7 @@ demo: $(STAMP)
 	$(BIN)/negosim analyze scenarios/plan28_2025_11.yaml --json > out/plan28_2025_11.json
 	@echo "wrote out/plan28_2025_11.json"
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

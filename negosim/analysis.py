@@ -264,6 +264,20 @@ def _candidates(cs: CompiledScenario, b: Block, thr, always) -> tuple[np.ndarray
     return np.concatenate(Us), np.concatenate(idxs)
 
 
+def zone_front(cs: CompiledScenario) -> tuple[np.ndarray, np.ndarray]:
+    """Utilities ``[n, P]`` and package indices of the zone's Pareto front, in index order.
+
+    The same search as :func:`analyze` without the counts and repairs; used by
+    the bargaining offers, which need only the front.
+    """
+    thr, always = thresholds(cs), always_bits(cs)
+    found = [_candidates(cs, b, thr, always) for b in blocks(cs, plan_split(cs)) if b.A.n and b.B.n]
+    U = np.concatenate([f[0] for f in found]) if found else np.zeros((0, cs.n_parties))
+    idx = np.concatenate([f[1] for f in found]) if found else np.zeros(0, np.int64)
+    keep = pareto_front(U, idx)
+    return U[keep], idx[keep]
+
+
 def pareto_front(U: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Rows of ``U`` that no other row dominates, in package-index order."""
     if len(U) == 0:

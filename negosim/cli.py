@@ -23,7 +23,7 @@ import warnings
 from .errors import NegosimError
 
 #: Subcommand modules, in the order ``negosim --help`` lists them.
-COMMAND_MODULES = ["validate", "analyze", "schema"]
+COMMAND_MODULES = ["validate", "analyze", "run", "sweep", "explore", "plot", "report", "sources", "compare", "schema"]
 
 
 def _showwarning(message, category, filename, lineno, file=None, line=None):

@@ -125,7 +125,7 @@ def _print_analysis(scenario, result, con: Console) -> None:
     t.add_column("solution")
     for p in cs.party_ids:
         t.add_column(p, justify="right")
-    t.add_column("package")
+    t.add_column("changes from the draft", overflow="fold")
     for name, s in result.solutions.items():
         if s is None:
             t.add_row(name, *["-"] * len(cs.party_ids), "none")

@@ -154,6 +154,19 @@ def top_at_distance(uA, redA, needA, dA, idxA, uB, redB, needB, dB, idxB, always
     return best, who
 
 
+@njit(cache=True, inline="always")
+def _dominates(F, j, X, i):
+    """Whether row ``j`` of F is at least as good as row ``i`` of X everywhere and better once."""
+    better = False
+    for p in range(X.shape[1]):
+        d = F[j, p] - X[i, p]
+        if d < 0.0:
+            return False
+        if d > 0.0:
+            better = True
+    return better
+
+
 @njit(cache=True)
 def front_sorted(U):
     """Indices of the non-dominated rows of ``U``, given rows sorted by descending sum.
@@ -163,23 +176,14 @@ def front_sorted(U):
     suffices (sort-filter-skyline). The dominator found last is tried first
     next time, which is usually the one that dominates the next row too.
     """
-    N, P = U.shape
+    N = U.shape[0]
     order = np.empty(N, np.int64)
     nf = 0
     for i in range(N):
         dominated = False
         for f in range(nf):
             j = order[f]
-            ge = True
-            gt = False
-            for p in range(P):
-                d = U[j, p] - U[i, p]
-                if d < 0.0:
-                    ge = False
-                    break
-                if d > 0.0:
-                    gt = True
-            if ge and gt:
+            if _dominates(U, j, U, i):
                 dominated = True
                 if f > 0:  # move the successful dominator to the front
                     order[f] = order[0]
@@ -198,16 +202,7 @@ def dominated_by_any(X, F):
     out = np.zeros(n, np.bool_)
     for i in prange(n):
         for j in range(F.shape[0]):
-            ge = True
-            gt = False
-            for p in range(X.shape[1]):
-                d = F[j, p] - X[i, p]
-                if d < 0.0:
-                    ge = False
-                    break
-                if d > 0.0:
-                    gt = True
-            if ge and gt:
+            if _dominates(F, j, X, i):
                 out[i] = True
                 break
     return out

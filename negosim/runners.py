@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,6 +44,12 @@ class Runner:
     executor: Executor | None
     inline: bool
     slots: int
+    #: Set once the executor's workers are up (None: ready at once).
+    ready: threading.Event | None = None
+
+    def accepting(self) -> bool:
+        """Whether chunks may be submitted now; until then this process computes alone."""
+        return self.ready is None or self.ready.is_set()
 
 
 def default_workers() -> int:
@@ -128,9 +135,22 @@ def runner(workers: int | None = None, scheduler=None):
             return
         with one_thread_env():
             pool = ProcessPoolExecutor(n - 1, mp_context=_context(), initializer=worker_init)
+            # Starting a worker blocks until the fork server has warmed up (about 2 s); let a
+            # thread wait for that, so this process computes chunks meanwhile.
+            ready = threading.Event()
+
+            def start() -> None:
+                try:
+                    for f in [pool.submit(os.getpid) for _ in range(n - 1)]:
+                        f.result()
+                except Exception:  # a broken pool shows itself at the next submit
+                    pass
+                finally:
+                    ready.set()
+            threading.Thread(target=start, name="negosim-pool-start", daemon=True).start()
             try:
                 # Two chunks per worker: one running, one waiting, so none idles between chunks.
-                yield Runner(pool, True, 2 * (n - 1))
+                yield Runner(pool, True, 2 * (n - 1), ready)
             finally:
                 # On an interrupt, queued chunks are dropped rather than waited for.
                 pool.shutdown(wait=True, cancel_futures=True)

@@ -140,7 +140,7 @@ def run_sweep(spec, *, workers: int | None = None, scheduler=None, out=None, res
         pending: dict = {}
         while todo or pending:
             # Keep the executor's slots full; this process takes the next chunk itself when it computes too.
-            while run.executor is not None and len(pending) < run.slots and todo:
+            while run.executor is not None and run.accepting() and len(pending) < run.slots and todo:
                 i = todo.popleft()
                 pending[run.executor.submit(evaluate_chunk, job, chunk_rows(i))] = i
             if run.inline and todo:

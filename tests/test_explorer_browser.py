@@ -214,15 +214,30 @@ def test_explorer_in_a_real_browser(served, page, cli, tmp_path):
     zone = json.loads(r.stdout)["zone_size"]
     r0 = cli("analyze", str(path), "--json")
     assert json.loads(r0.stdout)["zone_size"] != zone, "the test scenario's parameter must move the zone"
-    set_parameter(pg, "pressure", "0.8")
     params = {"pressure": 0.8}
-    wait_until("the zone for pressure=0.8", lambda: current(pg, ".explorer-zone-body", ex, draft, params))
+    for attempt in range(4):  # type again if the box was re-rendered as it was filled
+        set_parameter(pg, "pressure", "0.8")
+        try:
+            wait_until("the zone for pressure=0.8",
+                       lambda: current(pg, ".explorer-zone-body", ex, draft, params), timeout=40)
+            break
+        except pytest.fail.Exception:
+            if attempt == 3:
+                raise
     assert zone_shown(pg) == zone
     assert shown_verdicts(pg) == expected_verdicts(draft, params)
 
     # An out-of-range value is refused with a message; nothing changes.
-    set_parameter(pg, "pressure", "5")
-    msg = wait_until("the refusal message", lambda: pg.locator(".explorer-message").inner_text())
+    # The box may be re-rendered just as it is filled (seen once under load in CI); type again then.
+    for attempt in range(4):
+        set_parameter(pg, "pressure", "5")
+        try:
+            msg = wait_until("the refusal message",
+                             lambda: pg.locator(".explorer-message").inner_text(timeout=2000), timeout=30)
+            break
+        except pytest.fail.Exception:
+            if attempt == 3:
+                raise
     assert "must lie within [0, 1] (got 5)" in msg
     assert current(pg, ".explorer-zone-body", ex, draft, params) and zone_shown(pg) == zone
 

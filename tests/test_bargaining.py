@@ -277,3 +277,47 @@ def test_story_tells_each_round():
     assert any(line.strip().startswith("p1 rejects: utility 0.200 < threshold 0.800") for line in r.story)
     assert r.story[-1].strip().startswith("Agreement:")
     assert set(r.events["kind"]) >= {"opening", "offer", "accept", "reject", "concede", "agreement"}
+
+
+# --------------------------------------------------------------------------- red lines met at the table
+
+def pie_with_red_line() -> Scenario:
+    """The pie, where p1 refuses the even split k5 outright although it is worth 0.5 to it.
+
+    The draft is k5, so the single text tables it in round 1. (Proposers in the other protocols
+    know the red lines and never table such a package, so only the single text meets one.)
+    """
+    data = pie().model_dump(exclude_none=True)
+    data["draft"] = {"share": "k5"}
+    data["parties"]["p1"]["red_lines"] = [{"id": "no_even_split", "forbid": {"share": "k5"}}]
+    return Scenario.model_validate(data)
+
+
+def test_a_tabled_package_across_a_red_line_is_refused():
+    protocol = "single_text"
+    s = pie_with_red_line()
+    met = 0
+    for seed in range(4):
+        m = NegotiationModel(s, protocol, rounds=11, information="complete", strategies="linear", rng=seed)
+        m.run_model()
+        tr = m.trace()
+        for row in tr[tr["party"] == "p1"].itertuples():
+            if row.package is None or row.accepts is None:
+                continue
+            crossed = m.cs.red_lines_hit(round_package(m, row.round))["p1"]
+            if crossed:
+                met += 1
+                # Worth 0.5 >= 0.2 to p1: only the red line can make it refuse.
+                assert row.utility >= row.reservation
+                assert not row.accepts, (protocol, seed, row.round)
+        if m.agreement is not None:
+            assert m.cs.red_lines_hit(m.agreement)["p1"] == []
+    assert met > 0, "no run tabled the package across p1's red line; the test checks nothing"
+
+
+@pytest.mark.parametrize("protocol", list(PROTOCOLS))
+def test_every_agent_refuses_its_red_line_whatever_the_utility(protocol):
+    m = NegotiationModel(pie_with_red_line(), protocol, rounds=3, information="complete", rng=0)
+    for agent in m.parties:
+        assert agent.respond(1.0, red=True, needed=True) is False
+        assert agent.respond(1.0, red=False, needed=True) is True

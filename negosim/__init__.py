@@ -13,6 +13,8 @@ Example
 
 from __future__ import annotations
 
+import sys as _sys
+import types as _types
 from importlib.metadata import PackageNotFoundError, version as _version
 
 try:
@@ -55,10 +57,44 @@ _LAZY = {
 def __getattr__(name):
     if name in _LAZY:
         import importlib
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        # Bound once resolved: later look-ups are plain attribute reads. Binding through the
+        # module dict skips _Package.__setattr__, which only matters for the import system's binding.
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'negosim' has no attribute '{name}'")
 
 
 __all__ = ["Analysis", "CompiledScenario", "LoadedScenario", "NegosimError", "PackageSpace", "Scenario",
            "ScenarioError", "analyze", "compile_scenario", "dump", "load", "random_scenario", "__version__",
            *_LAZY]
+
+
+def _shadowed_names() -> frozenset:
+    """Exported names that are also submodules of the package (``simulate``, ``random_scenario``)."""
+    import pkgutil
+    return frozenset(m.name for m in pkgutil.iter_modules(__path__)) & frozenset(__all__)
+
+
+class _Package(_types.ModuleType):
+    """The package's own module type: an exported name always stays the function or class.
+
+    Importing a submodule makes the import system run ``setattr(negosim, "simulate", <module>)``
+    after the submodule's body has run, whoever imports it and whenever (``from negosim.simulate
+    import ...`` in the CLI, a test, a user). For a name that is both exported and a submodule
+    that would replace the documented function by the module, so the binding is redirected to
+    the module's attribute of the same name. The submodule itself stays reachable as
+    ``sys.modules["negosim.simulate"]`` and ``from negosim.simulate import ...`` is unchanged.
+    """
+
+    def __setattr__(self, name, value):
+        if name in _SHADOWED and isinstance(value, _types.ModuleType) and hasattr(value, name):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+_SHADOWED = _shadowed_names()
+_sys.modules[__name__].__class__ = _Package
+for _name in _SHADOWED & frozenset(_LAZY):  # a submodule imported before this point already bound the module
+    if isinstance(globals().get(_name), _types.ModuleType):
+        del globals()[_name]

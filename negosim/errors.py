@@ -14,8 +14,20 @@ Example
 from __future__ import annotations
 
 
+def one_line(text: str) -> str:
+    """``text`` with its line breaks folded to spaces: the CLI prints every error as one line.
+
+    >>> one_line("bad\\nvalue\\r\\n here")
+    'bad value here'
+    """
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
 class NegosimError(Exception):
-    """Base class of every error a user can act on."""
+    """Base class of every error a user can act on; ``str()`` is always one line."""
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
 
 
 class PathError(ValueError):
@@ -69,7 +81,7 @@ class ScenarioError(NegosimError):
         if self.file is not None:
             where = f"{self.file}:{self.line}:{self.col}: " if self.line else f"{self.file}: "
         field = format_path(self.path)
-        return f"{where}{field}: {self.message}" if field else f"{where}{self.message}"
+        return one_line(f"{where}{field}: {self.message}" if field else f"{where}{self.message}")
 
 
 class NegosimWarning(UserWarning):

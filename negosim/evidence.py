@@ -13,6 +13,7 @@ Example
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import unicodedata
 import warnings
@@ -35,13 +36,23 @@ def normalize(text: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _article_text(path: str, mtime: float) -> str:
-    return normalize(Path(path).read_text(encoding="utf-8", errors="replace"))
+def _article_text(path: str, version: tuple) -> str:
+    from .yamlio import read_regular_file
+    return normalize(read_regular_file(path, what="article").decode("utf-8", errors="replace"))
 
 
 def article_text(path: Path) -> str:
-    """Normalised text of an article file (cached per file version)."""
-    return _article_text(str(path), path.stat().st_mtime)
+    """Normalised text of an article file (cached per file version).
+
+    Read like a scenario: a regular file of at most the file-size limit
+    (docs/limits.md), so a FIFO or /dev/zero named as an article cannot hang
+    the quote check. Raises ScenarioError otherwise.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None  # read_regular_file says why
+    return _article_text(str(path), (st.st_mtime_ns, st.st_size, st.st_ino) if st else ())
 
 
 def quote_items(scenario):
@@ -88,11 +99,14 @@ def check_quotes(scenario, folder: Path | None, node=None) -> None:
         if source not in scenario.sources:
             fail(path[:-1] + ("source",), f"unknown source '{source}'")
         file = Path(folder) / scenario.sources[source].file
-        if not file.is_file():
+        if not file.exists():
             fail(path[:-1] + ("source",), f"article file '{file}' of source '{source}' not found")
         if not normalize(quote):
             fail(path, "quote is empty")
-        text = article_text(file)
+        try:
+            text = article_text(file)
+        except ScenarioError as e:
+            fail(path[:-1] + ("source",), f"article file '{file}' of source '{source}': {e.message}")
         if normalize(quote) not in text:
             fail(path, f"quote not found in {scenario.sources[source].file}: " + _mismatch(normalize(quote), text))
 
@@ -125,8 +139,13 @@ def article_hashes(scenario, folder: Path | None) -> dict[str, str]:
     out: dict[str, str] = {}
     if folder is None:
         return out
+    from .yamlio import read_regular_file
     for src in scenario.sources.values():
         f = Path(folder) / src.file
-        if f.is_file() and src.file not in out:
-            out[src.file] = hashlib.sha256(f.read_bytes()).hexdigest()
+        if src.file in out or not f.is_file():
+            continue
+        try:
+            out[src.file] = hashlib.sha256(read_regular_file(f, what="article")).hexdigest()
+        except ScenarioError:
+            pass  # unreadable or too large: no hash, as for a missing file
     return out

@@ -14,3 +14,31 @@ from __future__ import annotations
 #: Parties of one scenario. The exact engine keeps each package's red-line and consent
 #: pattern as one 64-bit mask, a bit per party.
 MAX_PARTIES = 64
+
+# --- scenario files (the loader; docs/limits.md, section "Scenario files") ---
+
+#: Largest input file read, in bytes (scenarios, extends parents, sweep specs, articles); negosim reads
+#: at most one byte more, so a huge file or an endless device costs no more than this.
+#: Override with the environment variable NEGOSIM_MAX_FILE_MB (whole MiB; read by negosim.yamlio).
+MAX_FILE_BYTES = 8 * 1024 * 1024
+
+#: Deepest nesting of lists and mappings in one YAML file. The shipped scenarios nest 8 deep;
+#: PyYAML composes recursively, so thousands of levels would exhaust Python's stack.
+MAX_YAML_DEPTH = 200
+
+#: Values (YAML nodes) of one scenario after every alias is expanded, all files of the extends
+#: chain together. The shipped scenarios have about 4,000; an alias bomb has billions.
+MAX_YAML_NODES = 1_000_000
+
+#: Files in one extends chain (the file given and its ancestors).
+MAX_EXTENDS_DEPTH = 32
+
+#: Largest magnitude of an integer written in a YAML file (int64); more is a typo.
+MAX_YAML_INT = 2**63 - 1
+
+#: Largest magnitude of any real number in a scenario (values, weights, ranges, distribution
+#: parameters, effects, recognition weights); sums of a few thousand of them stay finite.
+MAX_NUMBER = 1e6
+
+#: Largest ``protocol.changes_per_round`` and ``protocol.patience`` (``rounds`` is capped apart).
+MAX_PROTOCOL_COUNT = 100_000

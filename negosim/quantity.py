@@ -39,6 +39,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_serializer, model_validator
 
+from .limits import MAX_NUMBER
+
 Confidence = Literal["low", "medium", "high"]
 Dist = Literal["uniform", "triangular", "normal", "beta"]
 
@@ -110,6 +112,9 @@ class Number(BaseModel):
             v = getattr(self, name)
             if v is not None and not math.isfinite(v):
                 raise ValueError(f"{name} must be a finite number (got {v})")
+            if v is not None and abs(v) > MAX_NUMBER:
+                # Bounded so that sums, products with effects and rescaled weights stay finite.
+                raise ValueError(f"{name} must lie within ±{MAX_NUMBER:,.0f} (got {v:g})")
         has_range = self.low is not None or self.high is not None
         if has_range and (self.low is None or self.high is None):
             raise ValueError("a range needs both low and high")
@@ -273,6 +278,18 @@ def _open_low(bound: float, message: str, upper: float | None = None):
         return n
     return AfterValidator(check)
 
+
+def _finite(v: float) -> float:
+    if not math.isfinite(v):
+        raise ValueError(f"must be a finite number (got {v})")
+    if abs(v) > MAX_NUMBER:
+        raise ValueError(f"must lie within ±{MAX_NUMBER:,.0f} (got {v:g})")
+    return v
+
+
+#: A plain real number of a scenario (not a :class:`Number`): finite and within ±``MAX_NUMBER``.
+#: An AfterValidator, so the JSON schema and generated docs are unchanged.
+FiniteFloat = Annotated[float, AfterValidator(_finite)]
 
 UnitNumber = Annotated[Number, _bounded(0.0, 1.0, "a value")]
 WeightNumber = Annotated[Number, _bounded(0.0, None, "a weight")]

@@ -29,7 +29,8 @@ from typing import Annotated, Any, Iterator, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
 from .errors import PathError, WeightsNormalizedWarning
-from .quantity import (BonusNumber, Confidence, DiscountNumber, DriftNumber, Number, PositiveNumber,
+from .limits import MAX_PARTIES, MAX_PROTOCOL_COUNT
+from .quantity import (BonusNumber, Confidence, DiscountNumber, DriftNumber, FiniteFloat, Number, PositiveNumber,
                       UnitNumber, WeightNumber)
 
 FORMAT_VERSION = 1
@@ -150,7 +151,8 @@ class Parameter(BaseModel):
     description: str = ""
     value: Number = Field(Number(value=0.0), description="Setting used unless overridden.")
     # YAML has lists, not tuples; the strict models would refuse a list here.
-    range: Annotated[tuple[float, float], BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v)] = \
+    range: Annotated[tuple[FiniteFloat, FiniteFloat],
+                     BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v)] = \
         Field(description="[low, high] of meaningful settings.")
     effects: list[Effect] = Field([], description="Linear effects: field += per_unit * value.")
 
@@ -189,14 +191,15 @@ class ProtocolSettings(BaseModel):
     name: Literal[PROTOCOL_NAMES] = "single_text"
     mediator: str = Field("neutral", description="A party id, or 'neutral'.")
     rounds: StrictInt = Field(50, ge=1, le=100_000, description="The deadline, in rounds.")
-    changes_per_round: StrictInt = Field(1, ge=1, description="Provisions (or linked groups) the "
+    changes_per_round: StrictInt = Field(1, ge=1, le=MAX_PROTOCOL_COUNT, description="Provisions (or linked groups) the "
                                          "single-text mediator may change per round.")
     objective: Literal["shortfall_then_nash", "mediator_utility"] = "shortfall_then_nash"
     information: Literal["private", "complete"] = "private"
-    belief_noise: float = Field(1.0, ge=0.0, le=10.0, description="Multiplier of the belief noise.")
-    patience: StrictInt = Field(5, ge=1, description="Rounds without change before a deadlock.")
+    belief_noise: FiniteFloat = Field(1.0, ge=0.0, le=10.0, description="Multiplier of the belief noise.")
+    patience: StrictInt = Field(5, ge=1, le=MAX_PROTOCOL_COUNT,
+                                description="Rounds without change before a deadlock.")
     strategies: dict[str, Literal[STRATEGY_NAMES]] = {}
-    recognition: dict[str, float] = Field({}, description="Random proposer: weight of each party "
+    recognition: dict[str, FiniteFloat] = Field({}, description="Random proposer: weight of each party "
                                           "being drawn as proposer (default: its power).")
 
     @field_validator("recognition")
@@ -205,7 +208,7 @@ class ProtocolSettings(BaseModel):
         for party, w in v.items():
             if not (w >= 0 and math.isfinite(w)):
                 raise ValueError(f"recognition weight of '{party}' must be 0 or more (got {w})")
-        if v and sum(v.values()) <= 0:
+        if v and math.fsum(v.values()) <= 0:
             raise ValueError("recognition weights must not all be zero")
         return v
 
@@ -236,6 +239,14 @@ class Scenario(BaseModel):
         "addresses (options marked absent are skipped).")
     parameters: dict[str, Parameter] = Field({}, description="Named knobs with linear effects.")
     protocol: ProtocolSettings | None = Field(None, description="Bargaining settings for negosim run.")
+
+    @field_validator("parties", mode="before")
+    @classmethod
+    def _few_parties(cls, v: Any) -> Any:
+        # Before the parties are validated one by one: 10,000 of them would be slow to refuse.
+        if isinstance(v, dict) and len(v) > MAX_PARTIES:
+            raise ValueError(f"at most {MAX_PARTIES} parties (the engine keeps one bit per party); got {len(v)}")
+        return v
 
     @field_validator("provisions", "parties", "sources", "parameters")
     @classmethod
@@ -304,8 +315,10 @@ def cross_check(s: Scenario) -> Iterator[PathError]:
         for prov in s.provisions:
             if prov not in party.weights:
                 yield PathError(base + ("weights",), f"missing weight for provision '{prov}'")
-        total = sum(w.point for w in party.weights.values())
-        if total <= 0:
+        # Each weight lies within ±MAX_NUMBER, so the sum is finite; fsum keeps it exact enough
+        # that tiny weights do not cancel to zero.
+        total = math.fsum(w.point for w in party.weights.values())
+        if not total > 0:
             yield PathError(base + ("weights",), "weights must not all be zero")
         for prov, vals in party.values.items():
             if prov not in s.provisions:
@@ -364,7 +377,7 @@ def cross_check(s: Scenario) -> Iterator[PathError]:
 
 def _warn_weights(s: Scenario) -> None:
     for name, party in s.parties.items():
-        total = sum(w.point for w in party.weights.values())
+        total = math.fsum(w.point for w in party.weights.values())
         if total > 0 and not math.isclose(total, 1.0, abs_tol=1e-6):
             warnings.warn(f"parties.{name}.weights sum to {total:.6g}, not 1; they are rescaled to sum to 1",
                           WeightsNormalizedWarning, stacklevel=2)

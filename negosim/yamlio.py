@@ -32,10 +32,13 @@ bad.yaml:2:1: a: duplicate key 'a' (first at line 1)
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import hashlib
+import math
 import os
 import re
+import stat
 import warnings
 from pathlib import Path
 from types import UnionType
@@ -45,7 +48,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .errors import PathError, ScenarioError
+from . import limits
+from .errors import NegosimError, PathError, ScenarioError
 
 
 class _Loader(yaml.SafeLoader):
@@ -55,7 +59,57 @@ class _Loader(yaml.SafeLoader):
     ``1:30`` into 90 and bare dates into date objects; a scenario author meant
     none of these, so only the 1.2 core forms are resolved and anything else
     stays text (which the schema then rejects with a clear message).
+
+    Composing also guards against hostile documents: nesting deeper than
+    ``limits.MAX_YAML_DEPTH`` is refused before PyYAML's recursive composer
+    exhausts the stack, and every node is counted as often as it occurs once
+    aliases are expanded (an alias costs the size of what it names), so an
+    alias bomb stops at ``limits.MAX_YAML_NODES`` at the alias that crosses it.
     """
+
+    def __init__(self, stream, budget: int = limits.MAX_YAML_NODES):
+        super().__init__(stream)
+        self._depth = 0
+        self._budget = budget
+        self.expanded = 0  # nodes so far, aliases expanded
+        self._sizes: dict[int, int] = {}  # id(node) -> its size with aliases expanded
+
+    def _count(self, n: int, mark, alias: bool) -> None:
+        self.expanded += n
+        if self.expanded > self._budget:
+            what = (f"alias expansion too large: with its aliases expanded the scenario would hold more than "
+                    f"{limits.MAX_YAML_NODES:,} values" if alias else
+                    f"too many values: a scenario holds at most {limits.MAX_YAML_NODES:,} (all files of "
+                    f"its extends chain together)")
+            raise ScenarioError(what, file=mark.name, line=mark.line + 1, col=mark.column + 1)
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            node = super().compose_node(parent, index)  # PyYAML refuses an undefined alias
+            size = self._sizes.get(id(node))
+            m = event.start_mark
+            if size is None:  # the anchored node is still being composed: it contains this alias
+                raise ScenarioError(f"alias '*{event.anchor}' refers to a list or mapping that contains it "
+                                    "(a recursive alias)", file=m.name, line=m.line + 1, col=m.column + 1)
+            self._count(size, m, alias=True)
+            return node
+        self._depth += 1
+        if self._depth > limits.MAX_YAML_DEPTH:
+            m = event.start_mark
+            raise ScenarioError(f"nesting too deep: lists and mappings may nest at most {limits.MAX_YAML_DEPTH} "
+                                "levels", file=m.name, line=m.line + 1, col=m.column + 1)
+        self._count(1, event.start_mark, alias=False)
+        node = super().compose_node(parent, index)
+        self._depth -= 1
+        if isinstance(node, MappingNode):
+            size = 1 + sum(self._sizes[id(k)] + self._sizes[id(v)] for k, v in node.value)
+        elif isinstance(node, SequenceNode):
+            size = 1 + sum(self._sizes[id(x)] for x in node.value)
+        else:
+            size = 1
+        self._sizes[id(node)] = size
+        return node
 
 
 _DROPPED = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:float", "tag:yaml.org,2002:int",
@@ -76,17 +130,39 @@ _Loader.add_implicit_resolver(
     list("-+0123456789."))
 
 
+def _too_large(node: ScalarNode, what: str) -> ScenarioError:
+    m = node.start_mark
+    return ScenarioError(f"number too large ({what})", file=m.name, line=m.line + 1, col=m.column + 1)
+
+
 def _construct_int(loader: yaml.SafeLoader, node: ScalarNode) -> int:
     # 1.2 core: decimal (leading zeros allowed, not octal), 0o octal, 0x hex.
     text = loader.construct_scalar(node)
+    digits = text.lstrip("+-0") or "0"
+    # Refused before int(): Python limits int() to 4,300 digits, and longer ones are only typos.
+    if len(digits) > 30:
+        raise _too_large(node, f"an integer may have at most 19 digits; this one has {len(digits):,}")
     if text.startswith("0o"):
-        return int(text[2:], 8)
-    if text.startswith("0x"):
-        return int(text[2:], 16)
-    return int(text, 10)
+        value = int(text[2:], 8)
+    elif text.startswith("0x"):
+        value = int(text[2:], 16)
+    else:
+        value = int(text, 10)
+    if abs(value) > limits.MAX_YAML_INT:
+        raise _too_large(node, f"an integer must lie within ±{limits.MAX_YAML_INT:,}")
+    return value
+
+
+def _construct_float(loader: yaml.SafeLoader, node: ScalarNode) -> float:
+    value = loader.construct_yaml_float(node)
+    # 1e999 silently becomes inf; only a written .inf may be infinite (and the schema refuses it).
+    if math.isinf(value) and "inf" not in node.value.lower():
+        raise _too_large(node, "beyond the range of a 64-bit float")
+    return value
 
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -109,24 +185,44 @@ def _where(node: Node) -> tuple[str, int, int]:
     return m.name, m.line + 1, m.column + 1
 
 
-def _check_duplicates(node: Node, path: tuple = ()) -> None:
-    if isinstance(node, MappingNode):
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_nodes(node: Node, path: tuple = (), _seen: set[int] | None = None) -> None:
+    """Refuse duplicate keys, merge keys and text holding a lone surrogate, at the node.
+
+    An alias is the very node it names, so each node is checked once (memo by
+    id): an alias bomb costs what its distinct nodes cost. The composer has
+    bounded the depth, so the recursion is safe.
+    """
+    seen_ids = set() if _seen is None else _seen
+    if id(node) in seen_ids:
+        return
+    seen_ids.add(id(node))
+    if isinstance(node, ScalarNode):
+        hit = _SURROGATE.search(node.value)
+        if hit:
+            f, l, c = _where(node)
+            raise ScenarioError(f"text holds a lone surrogate (\\u{ord(hit.group()):04x}), which is not a "
+                                "character; remove the escape", path, f, l, c)
+    elif isinstance(node, MappingNode):
         seen: dict[Any, Node] = {}
         for knode, vnode in node.value:
             if knode.tag == "tag:yaml.org,2002:merge":
                 f, l, c = _where(knode)
                 raise ScenarioError("YAML merge keys (<<) are not supported; write the keys out, or use extends:",
                                     path, f, l, c)
+            _check_nodes(knode, path, seen_ids)
             key = knode.value if isinstance(knode, ScalarNode) else id(knode)
             if key in seen:
                 f, l, c = _where(knode)
                 raise ScenarioError(f"duplicate key '{key}' (first at line {seen[key].start_mark.line + 1})",
                                     path + (key,), f, l, c)
             seen[key] = knode
-            _check_duplicates(vnode, path + (key,))
+            _check_nodes(vnode, path + (key,), seen_ids)
     elif isinstance(node, SequenceNode):
         for i, item in enumerate(node.value):
-            _check_duplicates(item, path + (i,))
+            _check_nodes(item, path + (i,), seen_ids)
 
 
 # A plain ``key:value`` line (no space after the colon) that YAML reads as text.
@@ -170,29 +266,149 @@ def _syntax_error(e: yaml.MarkedYAMLError, text: str, name: str) -> ScenarioErro
     return ScenarioError(msg, file=name, line=line, col=col)
 
 
-def _compose(path: Path) -> Node:
+def _max_file_bytes() -> int:
+    """``limits.MAX_FILE_BYTES``, or NEGOSIM_MAX_FILE_MB (whole MiB) when it is set."""
+    text = os.environ.get("NEGOSIM_MAX_FILE_MB")
+    if text is None or not text.strip():
+        return limits.MAX_FILE_BYTES
+    if not text.strip().isdigit() or not 1 <= int(text) <= 65536:
+        raise NegosimError(f"NEGOSIM_MAX_FILE_MB must be a whole number of MiB from 1 to 65536 (got {text[:20]!r})")
+    return int(text) * 1024 * 1024
+
+
+_KINDS = ((stat.S_ISDIR, "is a folder, not a file"), (stat.S_ISFIFO, "is a named pipe (FIFO), not a regular file"),
+          (stat.S_ISCHR, "is a character device, not a regular file"),
+          (stat.S_ISBLK, "is a block device, not a regular file"), (stat.S_ISSOCK, "is a socket, not a regular file"))
+
+
+def read_regular_file(path: str | Path, limit: int | None = None, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, or a one-line ScenarioError.
+
+    Every file negosim reads as input (scenarios, their extends parents, sweep
+    specs, articles) goes through here. The file is opened without blocking
+    and checked with fstat on the open descriptor, so a FIFO, a device such as
+    /dev/zero or a folder is refused before anything is read, and at most
+    ``limit + 1`` bytes are ever read (a file may grow while it is read, and
+    files in /proc report size 0).
+
+    Parameters
+    ----------
+    path : the file.
+    limit : most bytes accepted; default ``limits.MAX_FILE_BYTES`` (or NEGOSIM_MAX_FILE_MB).
+    what : how the message names the file's kind ("file", "article").
+
+    Example
+    -------
+    >>> try:
+    ...     read_regular_file("/dev/null")
+    ... except ScenarioError as e:
+    ...     print(e)
+    /dev/null: is a character device, not a regular file
+    """
+    name = str(path)
+    limit = _max_file_bytes() if limit is None else limit
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise ScenarioError("file not found", file=str(path)) from None
+        raise ScenarioError(f"{what} not found", file=name) from None
     except IsADirectoryError:
-        raise ScenarioError("is a folder, not a file", file=str(path)) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ScenarioError(f"cannot read file ({e.__class__.__name__})", file=str(path)) from None
-    loader = _Loader(text)
-    loader.name = str(path)
+        raise ScenarioError("is a folder, not a file", file=name) from None
+    except PermissionError:
+        raise ScenarioError(f"cannot read {what} (permission denied)", file=name) from None
+    except OSError as e:
+        raise ScenarioError(f"cannot read {what} ({e.strerror or e.__class__.__name__})", file=name) from None
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        for test, message in _KINDS:
+            if test(mode):
+                raise ScenarioError(message, file=name)
+        if not stat.S_ISREG(mode):
+            raise ScenarioError("is not a regular file", file=name)
+        try:
+            data = fh.read(limit + 1)
+        except OSError as e:
+            raise ScenarioError(f"cannot read {what} ({e.strerror or e.__class__.__name__})", file=name) from None
+    if len(data) > limit:
+        raise ScenarioError(f"{what} too large: more than {limit / 2**20:g} MiB (the limit; set NEGOSIM_MAX_FILE_MB "
+                            "to raise it)", file=name)
+    return data
+
+
+def _line_col(text: str, pos: int) -> tuple[int, int]:
+    start = text.rfind("\n", 0, pos) + 1
+    return text.count("\n", 0, pos) + 1, pos - start + 1
+
+
+def _content_error(message: str, name: str, line: int | None, col: int | None, reason: str) -> ScenarioError:
+    # ``reason``: a few words that say what is wrong without quoting the file (see _compose_parent).
+    err = ScenarioError(message, file=name, line=line, col=col)
+    err.reason = reason
+    return err
+
+
+_NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
+
+
+def decode_yaml_text(data: bytes, name: str) -> str:
+    """UTF-8 text of a YAML file, or a ScenarioError at the first byte or character YAML cannot hold.
+
+    >>> decode_yaml_text("a: é".encode("latin-1"), "f.yaml")
+    Traceback (most recent call last):
+    ...
+    negosim.errors.ScenarioError: f.yaml:1:4: not UTF-8: byte 0xe9 is not valid UTF-8 here (save the file as UTF-8)
+    """
+    for bom, enc in ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+                     (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16")):
+        if data.startswith(bom):
+            return _fail_encoding(f"not UTF-8: the file starts with a {enc} byte-order mark (save it as UTF-8)",
+                                  name)
+    head = data[:64]
+    if len(head) >= 4 and (not any(head[0::2])) != (not any(head[1::2])):
+        # Every other byte NUL: UTF-16 text without a byte-order mark.
+        return _fail_encoding("not UTF-8: the file looks like UTF-16 (save it as UTF-8)", name)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        before = data[:e.start]
+        line = before.count(b"\n") + 1
+        col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", errors="replace")) + 1
+        raise _content_error(f"not UTF-8: byte 0x{data[e.start]:02x} is not valid UTF-8 here (save the file as UTF-8)",
+                             name, line, col, "not UTF-8") from None
+    bad = _NON_PRINTABLE.search(text)
+    if bad:
+        ch = bad.group()
+        line, col = _line_col(text, bad.start())
+        raise _content_error(f"a control character (U+{ord(ch):04X}) is not allowed in a YAML file; remove it",
+                             name, line, col, "it holds control characters")
+    return text
+
+
+def _fail_encoding(message: str, name: str):
+    raise _content_error(message, name, 1, 1, "not UTF-8")
+
+
+def _compose(path: Path, budget: int = limits.MAX_YAML_NODES) -> tuple[Node, int]:
+    """The checked node tree of one file and its size with aliases expanded."""
+    return _compose_text(decode_yaml_text(read_regular_file(path), str(path)), str(path), budget)
+
+
+def _compose_text(text: str, name: str, budget: int) -> tuple[Node, int]:
+    loader = _Loader(text, budget)
+    loader.name = name
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as e:
-        raise _syntax_error(e, text, str(path)) from None
-    except yaml.YAMLError as e:
-        raise ScenarioError(f"invalid YAML: {e}", file=str(path)) from None
+        err = _syntax_error(e, text, name)
+        err.reason = "not valid YAML"
+        raise err from None
+    except yaml.YAMLError as e:  # str(e) may quote the file over several lines: name the kind only
+        raise _content_error(f"invalid YAML ({e.__class__.__name__})", name, None, None, "not valid YAML") from None
     finally:
         loader.dispose()
     if node is None:
-        raise ScenarioError("the file is empty (no YAML document in it)", file=str(path), line=1, col=1)
-    _check_duplicates(node)
-    return node
+        raise _content_error("the file is empty (no YAML document in it)", name, 1, 1, "it is empty")
+    _check_nodes(node)
+    return node, loader.expanded
 
 
 def _mapping_get(node: MappingNode, key: str) -> tuple[Node, Node] | None:
@@ -202,33 +418,53 @@ def _mapping_get(node: MappingNode, key: str) -> tuple[Node, Node] | None:
     return None
 
 
-def _merge(parent: Node, child: Node) -> Node:
-    """Deep merge of mapping nodes; anything else in the child replaces the parent."""
+def _merge(parent: Node, child: Node, _memo: dict | None = None) -> Node:
+    """Deep merge of mapping nodes; anything else in the child replaces the parent.
+
+    Aliases make nodes shared, so each (parent, child) pair is merged once.
+    """
     if not (isinstance(parent, MappingNode) and isinstance(child, MappingNode)):
         return child
+    memo = {} if _memo is None else _memo
+    pair = (id(parent), id(child))
+    if pair in memo:
+        return memo[pair]
     out = list(parent.value)
+    at = {pk.value: i for i, (pk, _) in enumerate(out) if isinstance(pk, ScalarNode)}
     for knode, vnode in child.value:
-        for i, (pk, pv) in enumerate(out):
-            if isinstance(pk, ScalarNode) and isinstance(knode, ScalarNode) and pk.value == knode.value:
-                out[i] = (knode, _merge(pv, vnode))
-                break
+        i = at.get(knode.value) if isinstance(knode, ScalarNode) else None
+        if i is not None:
+            out[i] = (knode, _merge(out[i][1], vnode, memo))
         else:
             out.append((knode, vnode))
-    return MappingNode(child.tag, out, child.start_mark, child.end_mark, child.flow_style)
+    merged = MappingNode(child.tag, out, child.start_mark, child.end_mark, child.flow_style)
+    memo[pair] = merged
+    return merged
 
 
-def compose_with_extends(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[Node, list[Path]]:
+#: A top-level ``negosim:`` or ``extends:`` line: a file meant as a scenario (or part of a chain).
+_SCENARIO_LINE = re.compile(rb"^(?:negosim|extends)[ \t]*:", re.M)
+
+
+def compose_with_extends(path: Path, _chain: tuple[Path, ...] = (), _budget: int | None = None
+                         ) -> tuple[Node, list[Path]]:
     """Compose ``path`` and merge it over its ``extends:`` ancestors.
 
     Returns the merged node tree and the files read, the given file first.
+    At most ``limits.MAX_EXTENDS_DEPTH`` files form one chain, and they share
+    one budget of ``limits.MAX_YAML_NODES`` nodes.
     """
     path = Path(path)
-    node = _compose(path)
-    files = [path]
+    budget = limits.MAX_YAML_NODES if _budget is None else _budget
+    if _chain:  # a parent: only a scenario file may be quoted in a message
+        node, used = _compose_parent(path, budget)
+    else:
+        node, used = _compose(path, budget)
     if not isinstance(node, MappingNode):
         f, l, c = _where(node)
         kind = "a list" if isinstance(node, SequenceNode) else f"the text {_short(node.value)}"
         raise ScenarioError(f"a scenario must be a mapping of keys to values (got {kind})", (), f, l, c)
+    files = [path]
     ext = _mapping_get(node, "extends")
     if ext is None:
         return node, files
@@ -238,21 +474,61 @@ def compose_with_extends(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[Nod
         got = "a list" if isinstance(vnode, SequenceNode) else "a mapping" if isinstance(vnode, MappingNode) \
             else _short(vnode.value)
         raise ScenarioError(f"must be the path of one scenario file (got {got})", ("extends",), f, l, c)
+    chain = _chain + (path.resolve(),)
+    if len(chain) >= limits.MAX_EXTENDS_DEPTH:
+        f, l, c = _where(knode)
+        raise ScenarioError(f"a chain of extends holds at most {limits.MAX_EXTENDS_DEPTH} files (this is file "
+                            f"{len(chain)}, counted from {chain[0].name}); merge some of them", ("extends",), f, l, c)
     # normpath keeps 'a/_parts/../b.yaml' readable as 'a/b.yaml' in messages.
     parent_path = Path(os.path.normpath(path.parent / vnode.value))
-    chain = _chain + (path.resolve(),)
-    if not parent_path.is_file():
+    if not parent_path.exists():
         f, l, c = _where(vnode)
         raise ScenarioError(f"file '{vnode.value}' not found (looked for {parent_path})", ("extends",), f, l, c)
     if parent_path.resolve() in chain:
         f, l, c = _where(vnode)
         cycle = " -> ".join(p.name for p in chain + (parent_path.resolve(),))
         raise ScenarioError(f"circular: these files extend each other ({cycle})", ("extends",), f, l, c)
-    parent, parent_files = compose_with_extends(parent_path, chain)
+    try:
+        parent, parent_files = compose_with_extends(parent_path, chain, budget - used)
+    except _NotAScenario as e:
+        f, l, c = _where(vnode)
+        raise ScenarioError(f"{vnode.value} is not a scenario file ({e.reason})", ("extends",), f, l, c) from None
     # The child's own extends key must not be inherited; the parent's is dropped too.
     parent = MappingNode(parent.tag, [(k, v) for k, v in parent.value if not (
         isinstance(k, ScalarNode) and k.value == "extends")], parent.start_mark, parent.end_mark)
     return _merge(parent, node), files + parent_files
+
+
+class _NotAScenario(Exception):
+    """A parent that is not a scenario file; the child reports it without quoting the parent."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _compose_parent(path: Path, budget: int = limits.MAX_YAML_NODES) -> tuple[Node, int]:
+    """Compose an ``extends`` parent, refusing any file that is not a scenario.
+
+    ``extends:`` may name any readable file (``/etc/passwd``); a message about
+    its content would show that content. So a parent must look like a
+    scenario (a top-level ``negosim:`` or ``extends:`` key) before any error
+    inside it is reported with its text; otherwise the child's ``extends``
+    value is blamed, with a reason that quotes nothing.
+    """
+    data = read_regular_file(path)  # not found, not a regular file, too large: these quote nothing
+    looks = bool(_SCENARIO_LINE.search(data))
+    try:
+        node, used = _compose_text(decode_yaml_text(data, str(path)), str(path), budget)
+    except ScenarioError as e:
+        if looks or getattr(e, "reason", None) is None:
+            raise
+        raise _NotAScenario(e.reason) from None
+    if not isinstance(node, MappingNode):
+        raise _NotAScenario("not a YAML mapping")
+    if _mapping_get(node, "negosim") is None and _mapping_get(node, "extends") is None:
+        raise _NotAScenario("it has no 'negosim:' key")
+    return node, used
 
 
 def _construct(node: Node) -> Any:
@@ -278,9 +554,12 @@ _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool",
 
 def _tagged(node: Node) -> Node | None:
     """The first node (document order) with a tag outside plain YAML, if any."""
-    stack = [node]
+    stack, seen = [node], set()
     while stack:
         n = stack.pop()
+        if id(n) in seen:  # an alias: already looked at
+            continue
+        seen.add(id(n))
         if n.tag not in _PLAIN_TAGS:
             return n
         if isinstance(n, MappingNode):
@@ -334,14 +613,35 @@ def _mark_node(root: Node, path: tuple) -> Node:
 
 def _short(v: Any) -> str:
     if isinstance(v, str):
-        text = repr(v)
+        text = repr(v[:60])
     elif isinstance(v, (dict, list, tuple)):
-        v = list(v) if isinstance(v, tuple) else v
-        # Show it as YAML flow text, the way the user wrote it.
-        text = yaml.safe_dump(v, default_flow_style=True, width=10_000, sort_keys=False).strip()
+        # Show it as YAML flow text, the way the user wrote it; only the start is shown, so only
+        # the start is dumped (the value may be huge, shared by aliases, or nested deep).
+        text = yaml.safe_dump(_head(v, [48]), default_flow_style=True, width=10_000, sort_keys=False).strip()
     else:
         text = str(v)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _head(v: Any, room: list[int]) -> Any:
+    """A copy of the first ``room[0]`` scalars of a nested value (enough for a 40-character preview)."""
+    if isinstance(v, dict):
+        out = {}
+        for k, x in v.items():
+            if room[0] <= 0:
+                break
+            room[0] -= 1
+            out[k] = _head(x, room)
+        return out
+    if isinstance(v, (list, tuple)):
+        out_list = []
+        for x in v:
+            if room[0] <= 0:
+                break
+            room[0] -= 1
+            out_list.append(_head(x, room))
+        return out_list
+    return v
 
 
 # --------------------------------------------------------------------------- pydantic errors
@@ -663,7 +963,7 @@ class LoadedScenario:
         """Hash of the scenario's content (all files of the extends chain, in order)."""
         h = hashlib.sha256()
         for f in self.files:
-            h.update(f.read_bytes())
+            h.update(read_regular_file(f))
         return h.hexdigest()
 
     def error_at(self, path: tuple, message: str) -> ScenarioError:

@@ -55,7 +55,8 @@ def _print(scenario, report, items, overused, claims: bool) -> None:
     from rich.markup import escape
     from rich.table import Table
     con = Console(soft_wrap=False)
-    t = Table(title=f"Evidence behind the numbers of {scenario.name}", title_justify="left")
+    # Everything from the scenario is escaped: a name such as 'talks [/red]' is rich markup.
+    t = Table(title=f"Evidence behind the numbers of {escape(scenario.name)}", title_justify="left")
     t.add_column("number", overflow="fold")
     t.add_column("value", justify="right")
     t.add_column("source")
@@ -70,7 +71,7 @@ def _print(scenario, report, items, overused, claims: bool) -> None:
             src, text = "[yellow]assumed[/yellow]", escape(it.assumption)
         else:
             src, text = "[red]none[/red]", "[red]no source and no assumption[/red]"
-        row = [it.path, _value(it), src, it.confidence or "", text]
+        row = [escape(it.path), _value(it), escape(src) if it.status == "sourced" else src, it.confidence or "", text]
         if claims:
             row.append(escape(it.claim or ""))
         t.add_row(*row)
@@ -79,5 +80,5 @@ def _print(scenario, report, items, overused, claims: bool) -> None:
               f"{report.assumptions} assumptions, {report.unsourced} unsourced; "
               f"{len(report.defaults)} left at the format's defaults.")
     for (source, quote), paths in overused.items():
-        con.print(f"[yellow]note:[/yellow] one {source} quote supports {len(paths)} numbers: "
+        con.print(f"[yellow]note:[/yellow] one {escape(source)} quote supports {len(paths)} numbers: "
                   f"{escape(quote[:60])!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from ..errors import NegosimError
@@ -26,6 +27,13 @@ def run(args) -> int:
             ls = load_scenario(f, articles=args.articles)
         except NegosimError as e:
             print(str(e), file=sys.stderr)
+            bad += 1
+            continue
+        except Exception as e:  # a bug: say so for this file, in one line, and check the others
+            if os.environ.get("NEGOSIM_DEBUG"):
+                raise
+            text = " ".join(f"{e.__class__.__name__}: {e}".split())[:300]
+            print(f"{f}: internal error: {text} (set NEGOSIM_DEBUG=1 for the traceback)", file=sys.stderr)
             bad += 1
             continue
         s = ls.scenario

@@ -16,24 +16,48 @@ futures as they finish, one code path for every runner:
 Every process that computes keeps BLAS, OpenMP and numba to one thread,
 since a sweep's parallelism is across rows.
 
+Limits (docs/limits.md, "Sweeps"): local workers are capped at the CPUs this
+process may use (:func:`plan_workers`; ``force=True``, or ``--force-workers``,
+keeps a larger number) and may never exceed :data:`MAX_WORKERS`; a Dask
+scheduler must answer within :data:`SCHEDULER_TIMEOUT_S` seconds. Worker
+processes die with the sweep's process, however it ends
+(:mod:`negosim.sweep_worker`).
+
 Example
 -------
 >>> with runner(workers=1) as r:
 ...     r.executor is None and r.inline
 True
+>>> check_scheduler_address("tcp://127.0.0.1:8786")
+'tcp://127.0.0.1:8786'
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import re
+import signal
 import threading
+import warnings
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .errors import NegosimError
-from .sweep_rows import THREAD_ENV, worker_init
+from .errors import NegosimError, NegosimWarning
+from .sweep_rows import THREAD_ENV
+# Imported here, never inside one_thread_env(): with its flag set, importing it warms this process up.
+from .sweep_worker import PARENT_ENV, SERVER_FLAG, worker_start
+
+#: Most worker processes of one local sweep, even with ``--force-workers``: each costs about
+#: 0.5 GB, and more than this is a typo (a machine with more cores can use Dask).
+MAX_WORKERS = 1024
+#: Seconds to wait for a Dask scheduler to answer before giving up.
+SCHEDULER_TIMEOUT_S = 5
+
+
+class WorkersCappedWarning(NegosimWarning):
+    """More local workers were asked for than this process has CPUs; the sweep uses fewer."""
 
 
 @dataclass
@@ -46,10 +70,24 @@ class Runner:
     slots: int
     #: Set once the executor's workers are up (None: ready at once).
     ready: threading.Event | None = None
+    #: Why the workers could not be started (set before ``ready``), if they could not.
+    error: BaseException | None = None
 
     def accepting(self) -> bool:
-        """Whether chunks may be submitted now; until then this process computes alone."""
+        """Whether chunks may be submitted now; until then this process computes alone.
+
+        Raises NegosimError when the worker processes could not be started.
+        """
+        if self.error is not None:
+            raise start_error(self.error)
         return self.ready is None or self.ready.is_set()
+
+
+def start_error(e: BaseException) -> NegosimError:
+    """The one-line error for worker processes that could not be started (or died)."""
+    words = getattr(e, "strerror", None) or str(e) or e.__class__.__name__
+    return NegosimError(f"cannot start the sweep's worker processes ({e.__class__.__name__}: {words}); "
+                        "try fewer --workers, or --workers 1")
 
 
 def default_workers() -> int:
@@ -60,18 +98,45 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def plan_workers(workers: int | None, force: bool = False) -> int:
+    """The number of processes a local sweep uses for ``workers`` asked.
+
+    More than the CPUs this process may use only slows the sweep down and costs
+    memory, so the number is capped there (with a :class:`WorkersCappedWarning`)
+    unless ``force``; more than :data:`MAX_WORKERS`, or fewer than 1, is an error.
+
+    >>> plan_workers(1)
+    1
+    >>> plan_workers(MAX_WORKERS + 1, force=True)
+    Traceback (most recent call last):
+    ...
+    negosim.errors.NegosimError: --workers must be a whole number from 1 to 1024 (got 1025)
+    """
+    if workers is None:
+        return default_workers()
+    n = int(workers)
+    if not 1 <= n <= MAX_WORKERS:
+        raise NegosimError(f"--workers must be a whole number from 1 to {MAX_WORKERS} (got {n})")
+    cpus = default_workers()
+    if n > cpus and not force:
+        warnings.warn(WorkersCappedWarning(
+            f"--workers {n} capped at {cpus}, the CPUs this process may use (--force-workers keeps {n})"),
+            stacklevel=2)
+        return cpus
+    return n
+
+
 @contextmanager
 def one_thread_env():
     """Set the one-thread variables for processes started inside the block.
 
     The fork server started here also sees the flag that makes it warm up
-    (:mod:`negosim.sweep_worker`).
+    and the pid its workers watch (:mod:`negosim.sweep_worker`).
     """
-    from .sweep_worker import SERVER_FLAG
-    names = THREAD_ENV + (SERVER_FLAG,)
-    old = {k: os.environ.get(k) for k in names}
-    for k in names:
-        os.environ[k] = "1"
+    values = {k: "1" for k in THREAD_ENV + (SERVER_FLAG,)}
+    values[PARENT_ENV] = str(os.getpid())
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
     try:
         yield
     finally:
@@ -111,49 +176,167 @@ def _context():
     return ctx
 
 
+def _start_server(ctx) -> None:
+    """Start the fork server (and multiprocessing's resource tracker) from this thread, Ctrl-C ignored.
+
+    Both inherit SIGINT ignored, so a Ctrl-C while the server is still importing
+    negosim prints no traceback from it (the server ignores SIGINT itself only
+    once its imports are done). The server is started here rather than by the
+    pool's thread because Linux's death signal (:mod:`negosim.sweep_worker`)
+    fires when the thread that started a process ends.
+    """
+    if ctx.get_start_method() != "forkserver":  # pragma: no cover - not on Linux
+        return
+    from multiprocessing import forkserver
+    main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    # After a SIGKILL of this process the tracker frees the pool's semaphores; that is expected,
+    # so it need not warn about them on the user's terminal.
+    old_warn = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = ",".join(
+        x for x in (old_warn, "ignore::UserWarning:multiprocessing.resource_tracker") if x)
+    try:
+        forkserver.ensure_running()
+    except OSError as e:
+        raise start_error(e) from None
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, old)
+        if old_warn is None:
+            os.environ.pop("PYTHONWARNINGS", None)
+        else:
+            os.environ["PYTHONWARNINGS"] = old_warn
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """Drop queued chunks and end the workers at once (on an interrupt or an error)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        try:
+            p.terminate()
+        except (OSError, ValueError, AttributeError):
+            pass
+    for p in procs:
+        try:
+            p.join(2)
+            if p.is_alive():
+                p.kill()
+                p.join(1)
+        except (OSError, ValueError, AttributeError, AssertionError):
+            pass
+
+
 @contextmanager
-def runner(workers: int | None = None, scheduler=None):
+def runner(workers: int | None = None, scheduler=None, force_workers: bool = False):
     """The runner for a sweep's chunks.
 
     Parameters
     ----------
     workers : processes computing chunks, this one included (default: one
-        per CPU); 1 runs serially. Ignored with a scheduler.
+        per CPU); 1 runs serially. Ignored with a scheduler. Capped at the
+        CPUs unless ``force_workers`` (see :func:`plan_workers`).
     scheduler : address of a Dask scheduler (``tcp://host:port``), or a
         ``distributed.Client``.
+    force_workers : keep ``workers`` even above the number of CPUs.
     """
     if scheduler is not None:
         with _dask_executor(scheduler) as (ex, slots):
             yield Runner(ex, False, slots)
         return
-    n = default_workers() if workers is None else int(workers)
-    if n < 1:
-        raise NegosimError(f"--workers must be 1 or more (got {n})")
+    n = plan_workers(workers, force_workers)
     with _own_threads():
         if n == 1:
             yield Runner(None, True, 0)
             return
         with one_thread_env():
-            pool = ProcessPoolExecutor(n - 1, mp_context=_context(), initializer=worker_init)
+            ctx = _context()
+            _start_server(ctx)
+            pool = ProcessPoolExecutor(n - 1, mp_context=ctx, initializer=worker_start)
+            # Two chunks per worker: one running, one waiting, so none idles between chunks.
+            run = Runner(pool, True, 2 * (n - 1), threading.Event())
+
             # Starting a worker blocks until the fork server has warmed up (about 2 s); let a
             # thread wait for that, so this process computes chunks meanwhile.
-            ready = threading.Event()
-
             def start() -> None:
                 try:
                     for f in [pool.submit(os.getpid) for _ in range(n - 1)]:
                         f.result()
-                except Exception:  # a broken pool shows itself at the next submit
-                    pass
+                except BaseException as e:  # noqa: BLE001 - reported by the sweep's thread
+                    run.error = e
                 finally:
-                    ready.set()
+                    run.ready.set()
             threading.Thread(target=start, name="negosim-pool-start", daemon=True).start()
             try:
-                # Two chunks per worker: one running, one waiting, so none idles between chunks.
-                yield Runner(pool, True, 2 * (n - 1), ready)
-            finally:
-                # On an interrupt, queued chunks are dropped rather than waited for.
-                pool.shutdown(wait=True, cancel_futures=True)
+                yield run
+            except BaseException:
+                # Ctrl-C or an error: queued chunks are dropped and running ones stopped, not waited for.
+                _stop_now(pool)
+                raise
+            pool.shutdown(wait=True)
+
+
+# --------------------------------------------------------------------------- Dask
+
+_ADDRESS = re.compile(r"^(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?"
+                      r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)"
+                      r":(?P<port>[0-9]{1,5})$")
+_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+
+
+def check_scheduler_address(address: str) -> str:
+    """``address`` if it has the form of a Dask scheduler address (``[tcp://]host:port``).
+
+    Raises NegosimError with what is wrong otherwise (an unknown scheme, no
+    port, a port out of range).
+
+    >>> check_scheduler_address("localhost")
+    Traceback (most recent call last):
+    ...
+    negosim.errors.NegosimError: --scheduler 'localhost': not a Dask scheduler address (expected tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786)
+    """
+    text = str(address)
+    m = _ADDRESS.match(text.strip()) if len(text) <= 300 else None
+    scheme = m and (m.group("scheme") or "tcp")
+    if m is None or scheme not in _SCHEMES or not 1 <= int(m.group("port")) <= 65535:
+        why = f"unknown scheme '{scheme}' (known: {', '.join(_SCHEMES)})" if m and scheme not in _SCHEMES \
+            else "not a Dask scheduler address"
+        raise NegosimError(f"--scheduler {text[:80]!r}: {why} (expected tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786)")
+    return text.strip()
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Ask the scheduler who it is, within ``timeout`` seconds; raise NegosimError if it does not answer.
+
+    distributed's own Client waits twice its timeout on a failed start and then
+    hangs again while it is garbage-collected, so the first contact is this
+    bare exchange, on an event loop of its own thread.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    async def ask():
+        from distributed.comm import connect
+        comm = await connect(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    def run():
+        return asyncio.run(asyncio.wait_for(ask(), timeout))
+
+    with ThreadPoolExecutor(1) as ex:
+        try:
+            answer = ex.submit(run).result(timeout + 5)
+        except Exception as e:  # noqa: BLE001 - refused, timed out, garbage on the wire: all the same to a user
+            why = "no answer" if isinstance(e, TimeoutError) else f"{e.__class__.__name__}: {str(e)[:120]}"
+            raise NegosimError(f"cannot reach the Dask scheduler at {address} ({why} within "
+                               f"{SCHEDULER_TIMEOUT_S} s)") from None
+    if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
+        raise NegosimError(f"cannot reach the Dask scheduler at {address} (something answers there, "
+                           "but not a Dask scheduler)")
 
 
 @contextmanager
@@ -165,9 +348,10 @@ def _dask_executor(scheduler):
     if isinstance(scheduler, Client):
         yield scheduler.get_executor(pure=False), _dask_slots(scheduler)
         return
-    address = str(scheduler)
+    address = check_scheduler_address(scheduler)
+    _probe(address, SCHEDULER_TIMEOUT_S)
     try:
-        client = Client(address, timeout="10s", set_as_default=False)
+        client = Client(address, timeout=f"{SCHEDULER_TIMEOUT_S}s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as e:
         raise NegosimError(f"cannot reach the Dask scheduler at {address} ({e.__class__.__name__}: {e})") from None
     try:

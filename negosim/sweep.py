@@ -32,30 +32,39 @@ import pandas as pd
 import pyarrow as pa
 
 from .errors import NegosimError
-from .runners import runner
+from .runners import runner, start_error
 from .sweep_rows import evaluate_chunk, make_job
 from .sweep_spec import Sweep, load_sweep, resolve
-from .sweep_store import ChunkStore, join, read_results, to_frame
+from .sweep_store import ChunkStore, check_out, join, read_results, to_frame
 
 __all__ = ["Sweep", "load_sweep", "run_sweep", "read_results"]
 
 
 def _scenario_of(spec: Sweep):
-    """``(Scenario, sha256, name)`` of the spec's scenario, checked against its axes."""
+    """``(Scenario, sha256, name, {file: sha256})`` of the spec's scenario, checked against its axes."""
     from .scenario import Scenario
     from .yamlio import LoadedScenario, dump_scenario
     loaded = resolve(spec)
     if isinstance(loaded, LoadedScenario):
-        return loaded.scenario, loaded.sha256(), str(loaded.path)
+        return loaded.scenario, loaded.sha256(), str(loaded.path), _file_hashes(loaded)
     assert isinstance(loaded, Scenario)
-    return loaded, hashlib.sha256(dump_scenario(loaded).encode()).hexdigest(), loaded.name
+    return loaded, hashlib.sha256(dump_scenario(loaded).encode()).hexdigest(), loaded.name, {}
 
 
-def _record(spec: Sweep, scenario_sha: str, name: str, chunk: int) -> dict:
+def _file_hashes(loaded) -> dict[str, str]:
+    """Each file of the scenario's extends chain -> its SHA-256, so a refused resume can name the one that changed."""
+    return {str(f): hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in loaded.files}
+
+
+def _record(spec: Sweep, scenario_sha: str, name: str, chunk: int, files: dict[str, str],
+            spec_file: str | None) -> dict:
     from . import __version__
-    return {"format": 1, "negosim_version": __version__, "spec_sha256": spec.sha256(),
-            "scenario_sha256": scenario_sha, "scenario": name, "rows": spec.n_rows, "chunk": chunk,
-            "spec": spec.spec_json()}
+    record = {"format": 1, "negosim_version": __version__, "spec_sha256": spec.sha256(),
+              "scenario_sha256": scenario_sha, "scenario": name, "rows": spec.n_rows, "chunk": chunk,
+              "spec": spec.spec_json(), "scenario_files": files}
+    if spec_file is not None:
+        record["spec_file"] = spec_file
+    return record
 
 
 def _result(future):
@@ -68,21 +77,37 @@ def _result(future):
                            "or use workers=1") from None
 
 
+def _submit(run, job, rows):
+    from concurrent.futures.process import BrokenProcessPool
+    try:
+        return run.executor.submit(evaluate_chunk, job, rows)
+    except (OSError, EOFError, BrokenProcessPool) as e:  # the pool could not fork a worker
+        raise start_error(e) from None
+
+
 def run_sweep(spec, *, workers: int | None = None, scheduler=None, out=None, resume: bool = False,
-              progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+              progress: Callable[[int, int], None] | None = None, force_workers: bool = False) -> pd.DataFrame:
     """Run a sweep and return its table.
 
     Parameters
     ----------
     spec : Sweep, or the path of a YAML spec file.
     workers : processes computing rows, this one included (default: one per CPU;
-        1 runs serially in this process).
+        1 runs serially in this process). More than the CPUs is capped there, with
+        a warning, unless ``force_workers``; more than
+        :data:`~negosim.runners.MAX_WORKERS` is an error.
     scheduler : a Dask scheduler address (``tcp://host:port``) or ``distributed.Client``;
         the chunks then run on that cluster.
-    out : Parquet file to write (chunks are saved as they finish).
+    out : Parquet file to write (chunks are saved as they finish). Refused before
+        anything runs when it is a folder, not a regular file, in a folder that
+        is missing or read-only, the spec or a scenario file, or an existing
+        file that is not a result of this same sweep.
     resume : keep the chunks an interrupted run of the same sweep left in ``out``;
-        refused when the spec, the scenario or negosim's version changed.
+        refused when the spec, the scenario or negosim's version changed. Every
+        chunk kept is checked first (rows, row count, checksum); one that fails
+        is computed again, with a warning.
     progress : called as ``progress(rows_done, rows_total)``.
+    force_workers : keep ``workers`` even above the number of CPUs.
 
     Local workers start by importing the main module (as multiprocessing's
     ``forkserver`` and ``spawn`` methods do), so a script that runs a sweep
@@ -94,19 +119,24 @@ def run_sweep(spec, *, workers: int | None = None, scheduler=None, out=None, res
         One row per design point and replicate; ``df.attrs["negosim"]`` holds
         the hashes, version and spec.
     """
+    spec_file = None
     if isinstance(spec, (str, Path)):
         ls = load_sweep(spec)
+        spec_file = str(spec)
         spec, (scenario, sha, name) = ls.spec, (ls.loaded.scenario, ls.loaded.sha256(), str(ls.loaded.path))
+        files = _file_hashes(ls.loaded)
     else:
         if not isinstance(spec, Sweep):
             raise TypeError("run_sweep() takes a Sweep or the path of a spec file")
-        scenario, sha, name = _scenario_of(spec)
+        scenario, sha, name, files = _scenario_of(spec)
     if resume and out is None:
         raise NegosimError("resume needs an output file (out=...)")
-    rows = spec.rows()
     chunk = spec.default_chunk()
+    record = _record(spec, sha, name, chunk, files, spec_file)
+    if out is not None:  # before any work: a run must not fail at its end, nor overwrite what it should not
+        out = check_out(out, record, protected=[f for f in (spec_file, *files) if f is not None])
+    rows = spec.rows()
     n_chunks = max(1, math.ceil(len(rows) / chunk))
-    record = _record(spec, sha, name, chunk)
     job = make_job(spec, scenario, f"{record['spec_sha256'][:16]}-{sha[:16]}")
     store = ChunkStore(out, record) if out is not None else None
     done = store.open(resume) if store is not None else set()
@@ -136,13 +166,13 @@ def run_sweep(spec, *, workers: int | None = None, scheduler=None, out=None, res
             progress(rows_done, len(rows))
 
     todo = deque(i for i in range(n_chunks) if i not in done)
-    with runner(workers, scheduler) as run:
+    with runner(workers, scheduler, force_workers) as run:
         pending: dict = {}
         while todo or pending:
             # Keep the executor's slots full; this process takes the next chunk itself when it computes too.
             while run.executor is not None and run.accepting() and len(pending) < run.slots and todo:
                 i = todo.popleft()
-                pending[run.executor.submit(evaluate_chunk, job, chunk_rows(i))] = i
+                pending[_submit(run, job, chunk_rows(i))] = i
             if run.inline and todo:
                 i = todo.popleft()
                 finished(i, evaluate_chunk(job, chunk_rows(i), in_worker=False))

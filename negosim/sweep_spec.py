@@ -49,6 +49,10 @@ _CFG = ConfigDict(extra="forbid", frozen=True, strict=True)
 #: Most rows one sweep may have (a guard against a typo such as ``steps: 100000``).
 MAX_ROWS = 10_000_000
 
+#: Largest magnitude of a number on a sweep axis (values and range bounds), the same bound as
+#: any real number of a scenario file; beyond it sums of utilities stop being exact.
+MAX_AXIS_NUMBER = 1e6
+
 #: Allowed bounds of a party number by its field (dotted-path axes are checked against them).
 FIELD_BOUNDS: dict[str, tuple[float | None, float | None, bool]] = {
     # field: (low, high, low is exclusive)
@@ -80,10 +84,13 @@ class Axis(BaseModel):
             raise PathError(("values",), "empty: list at least one value")
         if self.values is not None and self.steps is not None:
             raise PathError(("steps",), "steps goes with range, not with values")
+        for key, numbers in (("values", self.values or []), ("range", self.range or [])):
+            for i, v in enumerate(numbers):
+                if not isinstance(v, str) and not (math.isfinite(v) and abs(v) <= MAX_AXIS_NUMBER):
+                    raise PathError((key, i), f"must be a finite number from {-MAX_AXIS_NUMBER:g} to "
+                                              f"{MAX_AXIS_NUMBER:g} (got {v})")
         if self.range is not None:
             lo, hi = self.range
-            if not (math.isfinite(lo) and math.isfinite(hi)):
-                raise PathError(("range",), "range bounds must be finite numbers")
             if not lo < hi:
                 raise PathError(("range",), f"empty range: low must be below high (got [{lo:g}, {hi:g}])")
         return self
@@ -122,7 +129,7 @@ class Sweep(BaseModel):
     scope: Literal["space", "draft"] = "space"
     samples: StrictInt = Field(0, ge=0, le=1_000_000)
     replicates: StrictInt = Field(1, ge=1, le=1_000_000)
-    seed: StrictInt = Field(0, ge=0)
+    seed: StrictInt = Field(0, ge=0, le=2**63 - 1)
     design: Literal["grid", "points", "sobol", "lhs"] = "grid"
     n: StrictInt | None = Field(None, ge=1)
     axes: dict[str, Axis] = {}

@@ -80,13 +80,17 @@ def test_parquet_output_carries_the_record(spec, serial, tmp_path):
     assert not (tmp_path / "r.parquet.parts").exists()
 
 
-def test_resume_refuses_another_spec(spec, tmp_path):
+def test_another_sweeps_result_is_never_overwritten(spec, tmp_path):
     out = tmp_path / "r.parquet"
     run_sweep(spec, workers=1, out=out)
     other = spec.model_copy(update={"seed": 6})
-    with pytest.raises(NegosimError, match="cannot resume: the sweep spec changed"):
-        run_sweep(other, workers=1, out=out, resume=True)
-    run_sweep(other, workers=1, out=out)  # without --resume it starts over
+    for resume in (True, False):
+        with pytest.raises(NegosimError, match="holds the result of another sweep"):
+            run_sweep(other, workers=1, out=out, resume=resume)
+    assert read_metadata(out)["spec_sha256"] == spec.sha256()
+    run_sweep(spec, workers=1, out=out)  # the same sweep may write it again
+    out.unlink()
+    run_sweep(other, workers=1, out=out)
     assert read_metadata(out)["spec_sha256"] == other.sha256()
 
 

@@ -12,29 +12,38 @@ def add_parser(sub) -> None:
                        description="Run a sweep spec (scenario, axes, design, task) row by row on local "
                                    "processes (default: one per CPU), serially (--workers 1) or on a Dask "
                                    "cluster (--scheduler), writing the rows to Parquet as they finish.")
+    from ..argtypes import int_in, output_file
+    from ..runners import MAX_WORKERS, SCHEDULER_TIMEOUT_S
     p.add_argument("spec", metavar="SPEC.yaml", help="the sweep spec")
-    p.add_argument("--scheduler", metavar="ADDR", help="address of a Dask scheduler, e.g. tcp://host:8786")
-    p.add_argument("--workers", type=int, metavar="N",
-                   help="processes computing rows, this one included (default: one per CPU; 1 runs serially)")
-    p.add_argument("--out", metavar="results.parquet",
-                   help="output file (default: the spec's name with .parquet, next to it)")
+    p.add_argument("--scheduler", metavar="ADDR",
+                   help=f"address of a Dask scheduler, e.g. tcp://host:8786 (it must answer within "
+                        f"{SCHEDULER_TIMEOUT_S} s)")
+    p.add_argument("--workers", type=int_in(1, MAX_WORKERS), metavar="N",
+                   help="processes computing rows, this one included (default: one per CPU; 1 runs serially; "
+                        "more than the CPUs is capped at their number)")
+    p.add_argument("--force-workers", action="store_true",
+                   help=f"use --workers N even when N is more than the CPUs (at most {MAX_WORKERS})")
+    p.add_argument("--out", metavar="results.parquet", type=output_file,
+                   help="output file (default: the spec's name with .parquet, next to it); an existing file "
+                        "is replaced only if it is a result of the same sweep")
     p.add_argument("--resume", action="store_true",
-                   help="keep the chunks an interrupted run of the same sweep wrote, run the rest")
+                   help="keep the chunks an interrupted run of the same sweep wrote (each checked first), "
+                        "run the rest")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ..errors import NegosimError
+    from ..runners import check_scheduler_address
     from ..sweep import load_sweep, run_sweep
-    if args.workers is not None and args.workers < 1:
-        raise NegosimError(f"--workers must be 1 or more (got {args.workers})")
+    if args.scheduler is not None:
+        check_scheduler_address(args.scheduler)
     ls = load_sweep(args.spec)
     out = Path(args.out) if args.out else Path(args.spec).with_suffix(".parquet")
     start = time.perf_counter()
     with _progress(args.quiet, ls.spec.n_rows) as progress:
         df = run_sweep(args.spec, workers=args.workers, scheduler=args.scheduler, out=out,
-                       resume=args.resume, progress=progress)
+                       resume=args.resume, progress=progress, force_workers=args.force_workers)
     if not args.quiet:
         took = time.perf_counter() - start
         print(f"wrote {len(df):,} rows to {out} in {took:.1f} s")

@@ -318,8 +318,10 @@ def test_explore_refuses_bad_files_and_ports(cli, tmp_path):
     assert r.returncode == 2 and "file not found" in r.stderr
     path = tmp_path / "s.yaml"
     dump(sample_scenario(parties=2, provisions=2, options=2, seed=0), path)
-    r = cli("explore", str(path), "--port", "70000")
-    assert r.returncode == 2 and "--port must lie within 0 to 65535" in r.stderr
+    for port in ("70000", "80.5", "0x50"):
+        r = cli("explore", str(path), "--port", port)
+        assert r.returncode == 2 and r.stderr.startswith(
+            f"negosim explore: error: argument --port: must be a whole number from 0 to 65535 (got '{port}')"), r.stderr
     r = cli("explore", str(path), "--param", "pressure=9")
     assert r.returncode == 2 and "must lie within" in r.stderr
 

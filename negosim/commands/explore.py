@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..argtypes import int_in
 from . import add_scenario_args, parse_params
 
 
@@ -10,13 +11,14 @@ def add_parser(sub) -> None:
                        description="Serve a page where you pick the draft's options and see who accepts "
                                    "it and why, move the named parameters, see the acceptance frontier "
                                    "with the draft's minimal repairs, run a bargaining simulation and "
-                                   "download the draft as YAML. Needs the optional extra: "
+                                   "download the draft as YAML. It prints the address to open, with a secret token "
+                                   "without which the server refuses every request. Needs the optional extra: "
                                    "pip install 'negosim[explorer]'.")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--port", type=int, default=8765, metavar="N",
+    p.add_argument("--port", type=int_in(0, 65535), default=8765, metavar="N",
                    help="port to serve on (default 8765; 0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to serve on (default 127.0.0.1, this machine only)")
+                   help="address to serve on (default 127.0.0.1, this machine only; any other warns)")
     add_scenario_args(p)
     p.set_defaults(func=run)
 

@@ -9,6 +9,7 @@ message, never anything else.
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from bruteforce import brute
@@ -124,11 +125,131 @@ def test_out_of_range_or_non_numeric_parameter_is_refused(ex, value, words):
         ex.analysis(ex.default_draft(), {"pressure": value})
 
 
+@pytest.mark.parametrize("text, words", [
+    ("", "must be a number (got an empty entry)"),
+    ("   ", "must be a number (got an empty entry)"),
+    ("abc", "must be a number such as 0.25 or -1e-3 (got 'abc')"),
+    ("0x1", "(got '0x1')"),           # float.fromhex would read it; a person means no such thing
+    ("0.5,", "(got '0.5,')"),
+    ("0,5", "(got '0,5')"),           # Solara's InputFloat read a comma as a point
+    ("0_5", "(got '0_5')"),           # float() takes digit separators
+    ("\u0660.5", "(got '\u0660.5')"),  # and other scripts' digits
+    ("infinity", "(got 'infinity')"),
+    ("nan", "(got 'nan')"),
+    ("1e999", "must be a finite number"),
+    ("0." + "1" * 60, "(got '0.111"),
+])
+def test_a_parameter_entry_that_is_not_a_decimal_number_is_refused(ex, text, words):
+    """What the page's number box sends is text: only a plain decimal number is taken."""
+    with pytest.raises(NegosimError) as e:
+        ex.set_param({}, "pressure", text)
+    assert str(e.value).startswith("parameter 'pressure' must be a")
+    assert words in str(e.value)
+
+
+@pytest.mark.parametrize("text, value", [("0.25", 0.25), (" 1 ", 1.0), ("+.5", 0.5), ("1.", 1.0),
+                                         ("2.5e-1", 0.25), ("1E-1", 0.1), ("-0", 0.0), ("0", 0.0)])
+def test_a_decimal_parameter_entry_is_taken(ex, text, value):
+    assert ex.set_param({}, "pressure", text)["pressure"] == value
+
+
+@pytest.mark.parametrize("seed, want", [("0", 0), ("12", 12), (" 7 ", 7), (str(2**63 - 1), 2**63 - 1),
+                                        (2**63 - 1, 2**63 - 1), ("1e3", 1000), (3.0, 3)])
+def test_seeds_from_the_page_are_exact_up_to_the_cli_limit(seed, want):
+    assert Explorer.check_seed(seed) == want
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**63), "abc", "", "1.5", "0x10", "1" * 60, 2**63, True])
+def test_bad_seeds_from_the_page_are_refused(seed):
+    with pytest.raises(NegosimError, match="seed must be"):
+        Explorer.check_seed(seed)
+
+
+def test_the_page_clears_a_refusal_once_an_entry_is_valid(ex):
+    """The message logic of the page: a refusal shows, re-creates the boxes, and any valid entry clears it."""
+    solara = pytest.importorskip("solara")
+    from negosim.explorer import app
+    app.params.set(ex.default_params())
+    resets = app.input_resets.value
+    for bad in ("abc", "0x1", "", "5"):
+        assert app.guarded(lambda: app.params.set(ex.set_param(app.params.value, "pressure", bad))) is False
+        assert app.message.value.startswith("parameter 'pressure' must ")
+        assert app.params.value == ex.default_params(), "a refused entry changes nothing"
+    assert app.input_resets.value == resets + 4, "each refusal re-creates the boxes with the last valid value"
+    # The same value as before is a valid entry too: it must clear the message.
+    assert app.guarded(lambda: app.params.set(ex.set_param(app.params.value, "pressure", "0"))) is True
+    assert app.message.value == ""
+    assert solara  # imported for the skip only
+
+
+def test_number_boxes_send_every_entry_to_the_page(ex):
+    """Solara's InputFloat dropped unparsable text and unchanged values; the page's boxes pass every entry on."""
+    pytest.importorskip("solara")
+    import solara
+    from negosim.explorer import app
+    got = []
+    box, rc = solara.render(app.NumberEntry("x", 0.5, got.append, ["box"]), handle_error=False)
+    field = rc.find(v_model="0.5").widget
+    for text in ("abc", "", "0.5", "0.5"):
+        field.v_model = text
+        field.fire_event("keyup.enter", None)
+    assert got == ["abc", "", "0.5", "0.5"]
+    rc.close()
+
+
 def test_unknown_parameter_is_refused_and_others_keep_their_values(ex):
     with pytest.raises(NegosimError, match="unknown parameter 'gravity'"):
         ex.set_param({}, "gravity", 0.5)
     p = ex.set_param({"war_cost": 0.25}, "pressure", "0.5")
     assert p == {"pressure": 0.5, "war_cost": 0.25}
+
+
+def with_range(low, high, value=0.0):
+    """The sample scenario with parameter 'pressure' given this range and value, unchecked.
+
+    The loader refuses non-finite numbers; the explorer must still never send one to the browser.
+    """
+    s = sample_scenario(parties=2, provisions=3, options=2, seed=1)
+    prm = s.parameters["pressure"].model_construct(**{**dict(s.parameters["pressure"]), "range": (low, high),
+                                                     "value": s.parameters["pressure"].value.model_construct(
+                                                         value=value)})
+    return s.model_copy(update={"parameters": {**s.parameters, "pressure": prm}})
+
+
+@pytest.mark.parametrize("low, high, value", [(-math.inf, math.inf, 0.0), (0.0, math.inf, 0.0),
+                                              (0.0, 1.0, math.nan), (math.nan, 1.0, 0.5)])
+def test_a_non_finite_slider_is_refused(low, high, value):
+    with pytest.raises(NegosimError, match="parameter 'pressure' needs a finite range and value for its slider"):
+        Explorer(with_range(low, high, value))
+
+
+def test_slider_numbers_sent_to_the_browser_are_finite_for_huge_ranges():
+    """A range of [-1e308, 1e308] is finite, but its width overflows: the slider step must not be inf."""
+    pytest.importorskip("solara")
+    import solara
+    from ipywidgets.widgets.widget import _instances
+    from negosim.explorer import app
+    ex = Explorer(with_range(-1e308, 1e308))
+    spec = ex.parameters[0]
+    assert math.isfinite(spec.step) and spec.step > 0
+    box, rc = solara.render(app.ParameterSliders(ex, ex.default_params()), handle_error=False)
+    sliders = [w for w in _instances.values() if type(w).__name__ == "Slider" and w.max == 1e308]
+    assert sliders, "the page must draw the slider"
+    for w in list(_instances.values()):
+        json.dumps(w.get_state(), allow_nan=False, default=str)  # what Solara sends; raises on inf or nan
+    rc.close()
+
+
+def test_explore_refuses_a_scenario_with_an_infinite_range(cli, tmp_path):
+    path = tmp_path / "s.yaml"
+    dump(sample_scenario(parties=2, provisions=2, options=2, seed=0), path)
+    text = path.read_text()
+    assert text.count("    range:\n    - 0.0\n    - 1.0\n") == 2
+    path.write_text(text.replace("    range:\n    - 0.0\n    - 1.0\n", "    range:\n    - -.inf\n    - .inf\n", 1))
+    r = cli("explore", str(path), "--port", "0")
+    assert r.returncode == 2 and r.stdout == ""
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{path}:") and "finite" in lines[0], r.stderr
 
 
 def test_start_from_changes_the_page_defaults_only_when_valid():

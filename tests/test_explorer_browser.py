@@ -1,7 +1,7 @@
 """End to end: `negosim explore` served on loopback, driven by headless chromium.
 
 The test starts the real command in a subprocess on a free port, opens the
-page with Playwright pointed at Debian's chromium (browsers cannot be
+address it prints (with its secret token) with Playwright pointed at Debian's chromium (browsers cannot be
 downloaded here), and checks what the page shows against the analysis run
 in the test: the verdict table after a change of provision, the zone size
 after a parameter moves (against ``negosim analyze --json``), a refused
@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,8 +27,8 @@ from negosim import dump, load
 from negosim.analysis import verdict
 from negosim.compiled import compile_scenario
 from negosim.explorer.sample import sample_scenario
-from negosim.explorer.server import free_port
 from negosim.explorer.state import Explorer
+from test_explorer_security import launch  # starts the command and reads the address it prints
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -59,40 +56,15 @@ def scenario():
 
 @contextmanager
 def explore(path: Path, workdir: Path):
-    """Run ``negosim explore PATH`` on a free loopback port; yields the page's URL."""
-    port = free_port()
+    """Run ``negosim explore PATH`` on a free loopback port; yields the address it printed (with its token)."""
     tmp = workdir.parent / f"{workdir.name}-tmp"
     tmp.mkdir()
     # Its own temporary folder, to see that the server leaves nothing behind there either.
-    env = {k: v for k, v in os.environ.items() if k != "NEGOSIM_DEBUG"} | {"TMPDIR": str(tmp)}
-    log = open(workdir.parent / f"{workdir.name}-server.log", "w+")
-    proc = subprocess.Popen([sys.executable, "-m", "negosim", "explore", str(path), "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=env)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + WAIT
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"negosim explore did not start:\n{log.read()}")
-            time.sleep(0.3)
-        yield url
-        assert proc.poll() is None, "the server must still be running after the test"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-    assert proc.returncode == 0, "the server must stop cleanly on SIGTERM"
+    env = dict(os.environ) | {"TMPDIR": str(tmp)}
+    with launch(path, logs=workdir.parent, cwd=workdir, env=env) as served:
+        yield served.url
+        assert served.proc.poll() is None, "the server must still be running after the test"
+    assert served.proc.returncode == 0, "the server must stop cleanly on SIGTERM"
     assert list(tmp.iterdir()) == [], "the server's private state folder must be gone"
 
 
@@ -192,6 +164,26 @@ def set_parameter(pg, name: str, value: str) -> None:
     box.press("Enter")
 
 
+def enter_parameter(pg, name: str, value: str, what: str, check, attempts: int = 4):
+    """Type ``value`` in a parameter's box until ``check()`` holds.
+
+    The box may be re-rendered just as it is filled (seen once under load in CI); type again then.
+    """
+    for attempt in range(attempts):
+        set_parameter(pg, name, value)
+        try:
+            return wait_until(what, check, timeout=30)
+        except pytest.fail.Exception:
+            if attempt == attempts - 1:
+                raise
+
+
+def message(pg) -> str:
+    """The page's message line, or "" when none is shown."""
+    box = pg.locator(".explorer-message")
+    return box.inner_text(timeout=2000) if box.count() else ""
+
+
 def test_explorer_in_a_real_browser(served, page, cli, tmp_path):
     url, path = served
     pg = page
@@ -215,31 +207,20 @@ def test_explorer_in_a_real_browser(served, page, cli, tmp_path):
     r0 = cli("analyze", str(path), "--json")
     assert json.loads(r0.stdout)["zone_size"] != zone, "the test scenario's parameter must move the zone"
     params = {"pressure": 0.8}
-    for attempt in range(4):  # type again if the box was re-rendered as it was filled
-        set_parameter(pg, "pressure", "0.8")
-        try:
-            wait_until("the zone for pressure=0.8",
-                       lambda: current(pg, ".explorer-zone-body", ex, draft, params), timeout=40)
-            break
-        except pytest.fail.Exception:
-            if attempt == 3:
-                raise
+    enter_parameter(pg, "pressure", "0.8", "the zone for pressure=0.8",
+                    lambda: current(pg, ".explorer-zone-body", ex, draft, params))
     assert zone_shown(pg) == zone
     assert shown_verdicts(pg) == expected_verdicts(draft, params)
 
-    # An out-of-range value is refused with a message; nothing changes.
-    # The box may be re-rendered just as it is filled (seen once under load in CI); type again then.
-    for attempt in range(4):
-        set_parameter(pg, "pressure", "5")
-        try:
-            msg = wait_until("the refusal message",
-                             lambda: pg.locator(".explorer-message").inner_text(timeout=2000), timeout=30)
-            break
-        except pytest.fail.Exception:
-            if attempt == 3:
-                raise
-    assert "must lie within [0, 1] (got 5)" in msg
-    assert current(pg, ".explorer-zone-body", ex, draft, params) and zone_shown(pg) == zone
+    # A refused entry (out of range, not a decimal number, empty) shows why; nothing changes.
+    for text, why in [("5", "parameter 'pressure' must lie within [0, 1] (got 5)"),
+                      ("abc", "parameter 'pressure' must be a number such as 0.25 or -1e-3 (got 'abc')"),
+                      ("0x1", "parameter 'pressure' must be a number such as 0.25 or -1e-3 (got '0x1')"),
+                      ("", "parameter 'pressure' must be a number (got an empty entry)")]:
+        enter_parameter(pg, "pressure", text, f"the refusal of {text!r}", lambda: why in message(pg))
+        assert current(pg, ".explorer-zone-body", ex, draft, params) and zone_shown(pg) == zone
+    # A valid entry clears the refusal, even when it is the value already set.
+    enter_parameter(pg, "pressure", "0.8", "the refusal to clear", lambda: message(pg) == "")
 
     # Apply the first minimal repair with a click: the draft becomes the repair, which every
     # party whose consent is needed accepts.

@@ -9,9 +9,10 @@ analysis and the figures run in background threads, so a large scenario never
 freezes the controls, and results that a newer change made stale are shown
 faded until the new ones arrive.
 
-Bad input (a parameter typed outside its range, an unknown id) is refused: the
-page keeps its last valid state and shows the reason in the message box
-(``.explorer-message``). Nothing here writes a file; the draft download is
+Bad input (a parameter typed outside its range or not as a decimal number, an
+empty box, an unknown id) is refused: the page keeps its last valid state and
+shows the reason in the message box (``.explorer-message``) until the next
+valid entry. Nothing here writes a file; the draft download is
 served to the browser from memory.
 
 Serve it with ``negosim explore FILE`` (see :mod:`negosim.explorer.server`),
@@ -26,6 +27,8 @@ import os
 import traceback
 
 import solara
+from solara.alias import rv
+from solara.components.input import use_change
 from solara.datatypes import ResultState
 
 from ..errors import NegosimError
@@ -105,6 +108,36 @@ def _run_safely(work):
 
 # --------------------------------------------------------------------------- controls
 
+def show_number(x) -> str:
+    """A number as a box shows it: the shortest text that reads back to the same float.
+
+    >>> show_number(0.8), show_number(50), show_number(1e-05)
+    ('0.8', '50', '1e-05')
+    """
+    if isinstance(x, int):  # seeds go up to 2**63 - 1, beyond a float's whole numbers
+        return str(x)
+    x = float(x)
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+
+
+@solara.component
+def NumberEntry(label: str, value, on_text, classes: list[str]):
+    """A text box for a number; every entry (Enter or leaving the box) goes to ``on_text`` as typed.
+
+    Solara's InputFloat and InputInt parse the text themselves and call back
+    only when the parsed value changes, so ``abc`` or an empty box never
+    reached the page's message, and typing a valid value equal to the current
+    one left an earlier refusal on screen. Here the page parses every entry
+    (:func:`~negosim.explorer.state.as_number`): a refusal shows its reason,
+    and any accepted entry clears it. After a refusal the box is re-created
+    (keyed by ``input_resets``) with the last valid value.
+    """
+    field = rv.TextField(v_model=show_number(value), label=label, dense=True, hide_details="auto",
+                        class_=" ".join(classes))
+    use_change(field, on_text)
+    return field
+
+
 @solara.component
 def ProvisionPicker(ex: Explorer, current: dict):
     """One select per provision: the option the draft takes."""
@@ -132,10 +165,9 @@ def ParameterSliders(ex: Explorer, current: dict):
             with solara.Div(classes=["explorer-parameter", f"param--{spec.id}"]):
                 solara.SliderFloat(spec.label, value=current[spec.id], min=spec.low, max=spec.high,
                                    step=spec.step, on_value=change, thumb_label=True)
-                solara.InputFloat(f"{spec.id} ({spec.low:g} to {spec.high:g})", value=current[spec.id],
-                                  on_value=change, dense=True,
-                                  classes=["param-input", f"param-input--{spec.id}"]
-                                  ).key(f"input-{spec.id}-{input_resets.value}")
+                NumberEntry(f"{spec.id} ({spec.low:g} to {spec.high:g})", current[spec.id], change,
+                            ["param-input", f"param-input--{spec.id}"]
+                            ).key(f"input-{spec.id}-{input_resets.value}")
                 if spec.description:
                     solara.Text(spec.description, style={"font-size": "12px", "color": "#666"})
         solara.Button("Back to the scenario's values", text=True, classes=["explorer-reset-params"],
@@ -286,10 +318,10 @@ def Bargaining(ex: Explorer, current_draft: dict, current_params: dict):
                      classes=["explorer-bargaining"]):
         with solara.Row():
             solara.Select("protocol", values=list(PROTOCOL_NAMES), value=protocol, classes=["run-protocol"])
-            solara.InputInt("seed", value=seed.value, classes=["run-seed"],
-                            on_value=lambda v: guarded(lambda: seed.set(ex.check_seed(v))))
-            solara.InputInt("rounds", value=rounds.value, classes=["run-rounds"],
-                            on_value=lambda v: guarded(lambda: rounds.set(ex.check_rounds(v))))
+            NumberEntry("seed", seed.value, lambda text: guarded(lambda: seed.set(ex.check_seed(text))),
+                        ["run-seed"]).key(f"seed-{input_resets.value}")
+            NumberEntry("rounds", rounds.value, lambda text: guarded(lambda: rounds.set(ex.check_rounds(text))),
+                        ["run-rounds"]).key(f"rounds-{input_resets.value}")
             solara.Button("Run", on_click=lambda: run_request.set(run_request.value + 1),
                           classes=["run-bargaining"], color="primary")
         if request == 0:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from typing import Callable
 import numpy as np
 
 from ..analysis import Analysis, Verdict, analyze, verdict
+from ..argtypes import MAX_SEED
 from ..compiled import CompiledScenario, compile_scenario
 from ..errors import NegosimError
 from ..quantity import Number
@@ -71,9 +73,17 @@ class ParameterSpec:
     high: float
     default: float
 
+    def __post_init__(self):
+        # These numbers go to the browser as JSON, which has no Infinity or NaN.
+        if not all(math.isfinite(x) for x in (self.low, self.high, self.default)):
+            raise NegosimError(f"parameter '{self.id}' needs a finite range and value for its slider "
+                               f"(got range [{self.low:g}, {self.high:g}], value {self.default:g})")
+
     @property
     def step(self) -> float:
-        return (self.high - self.low) / SLIDER_STEPS
+        """A slider step; finite even when ``high - low`` would overflow a float."""
+        step = self.high / SLIDER_STEPS - self.low / SLIDER_STEPS
+        return step if step > 0 else 1.0
 
 
 @dataclass(frozen=True)
@@ -136,9 +146,34 @@ class _Cache:
             return self.items.get(key)
 
 
+#: A number as a person types it: ASCII digits with an optional sign, point and exponent. Python's
+#: float() also takes "1_0", "infinity", other scripts' digits and surrounding whitespace; the page
+#: takes none of those, and a comma ("1,5") is refused rather than guessed.
+NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+#: Longest number text accepted (a longer one is a typo).
+MAX_NUMBER_TEXT = 40
+
+
 def as_number(value, what: str) -> float:
-    """A finite float from page input, or a NegosimError naming ``what``."""
-    if isinstance(value, bool) or value is None:
+    """A finite float from page input, or a NegosimError naming ``what``.
+
+    Text (what a number box sends) must be written as a decimal number:
+
+    >>> as_number(" 2.5e-1 ", "x")
+    0.25
+    >>> as_number("0x1", "x")
+    Traceback (most recent call last):
+    ...
+    negosim.errors.NegosimError: x must be a number such as 0.25 or -1e-3 (got '0x1')
+    """
+    if isinstance(value, str) or value is None:
+        text = (value or "").strip()
+        if not text:
+            raise NegosimError(f"{what} must be a number (got an empty entry)")
+        if len(text) > MAX_NUMBER_TEXT or not NUMBER_TEXT.fullmatch(text):
+            raise NegosimError(f"{what} must be a number such as 0.25 or -1e-3 (got {text[:MAX_NUMBER_TEXT]!r})")
+        value = text
+    if isinstance(value, bool):
         raise NegosimError(f"{what} must be a number (got {value!r})")
     try:
         x = float(value)
@@ -173,9 +208,7 @@ class Explorer:
             raise TypeError("Explorer takes a scenario file, a LoadedScenario or a Scenario")
         self.top = top
         s = self.scenario
-        self.parameters = [ParameterSpec(pid, p.label or pid, p.description, float(p.range[0]),
-                                         float(p.range[1]), float(p.value.point))
-                           for pid, p in s.parameters.items()]
+        self.parameters = [self._parameter_spec(pid, p) for pid, p in s.parameters.items()]
         self.provisions = [ProvisionSpec(pid, p.label or pid, tuple((oid, o.label or oid)
                                                                      for oid, o in p.options.items()))
                            for pid, p in s.provisions.items()]
@@ -186,6 +219,18 @@ class Explorer:
         self._analyses = _Cache()
         self._layers = _Cache()
         self._zones = _Cache()
+
+    def _parameter_spec(self, pid: str, p) -> ParameterSpec:
+        """The slider of a parameter; a scenario error at the parameter when a number is not finite."""
+        try:
+            return ParameterSpec(pid, p.label or pid, p.description, float(p.range[0]), float(p.range[1]),
+                                 float(p.value.point))
+        except NegosimError as e:
+            if self.loaded is None:
+                raise
+            finite_range = all(math.isfinite(float(x)) for x in p.range)
+            raise self.loaded.error_at(("parameters", pid, "range" if not finite_range else "value"),
+                                       str(e)) from None
 
     # -- identity -----------------------------------------------------------
     @property
@@ -412,9 +457,15 @@ class Explorer:
     # -- bargaining ---------------------------------------------------------
     @staticmethod
     def check_seed(seed) -> int:
-        x = as_number(seed, "the seed")
-        if x != int(x) or x < 0:
-            raise NegosimError(f"the seed must be a whole number, 0 or more (got {seed})")
+        """A seed from the page: a whole number from 0 to 2**63 - 1 (as ``--seed`` takes)."""
+        if isinstance(seed, str) and seed.strip().isascii() and seed.strip().isdigit():
+            x = int(seed.strip()) if len(seed.strip()) <= MAX_NUMBER_TEXT else -1  # exact, beyond 2**53
+        elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+            x = int(seed)
+        else:
+            x = as_number(seed, "the seed")
+        if x != int(x) or not 0 <= x <= MAX_SEED:
+            raise NegosimError(f"the seed must be a whole number from 0 to {MAX_SEED} (got {seed})")
         return int(x)
 
     @staticmethod

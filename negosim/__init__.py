@@ -22,13 +22,32 @@ try:
 except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-from .analysis import Analysis, analyze  # noqa: E402
-from .compiled import CompiledScenario, compile_scenario  # noqa: E402
-from .errors import NegosimError, ScenarioError  # noqa: E402
-from .random_scenario import random_scenario  # noqa: E402
-from .scenario import Scenario  # noqa: E402
-from .space import PackageSpace  # noqa: E402
-from .yamlio import LoadedScenario, dump_scenario, load_scenario  # noqa: E402
+
+
+def _started_as_command() -> bool:
+    """Whether this interpreter runs the ``negosim`` command (``python -m negosim`` or the script)."""
+    argv = list(getattr(_sys, "orig_argv", ()))
+    if len(argv) > 1 and argv[1].rsplit("/", 1)[-1] == "negosim":
+        return True
+    return any(a == "-mnegosim" or (a == "-m" and argv[i + 1:i + 2] == ["negosim"]) for i, a in enumerate(argv))
+
+
+try:
+    from .analysis import Analysis, analyze  # noqa: E402
+    from .compiled import CompiledScenario, compile_scenario  # noqa: E402
+    from .errors import NegosimError, ScenarioError  # noqa: E402
+    from .random_scenario import random_scenario  # noqa: E402
+    from .scenario import Scenario  # noqa: E402
+    from .space import PackageSpace  # noqa: E402
+    from .yamlio import LoadedScenario, dump_scenario, load_scenario  # noqa: E402
+except KeyboardInterrupt:
+    # Ctrl-C during the second the command spends importing numpy and numba: the command's
+    # one line and exit code, not a traceback through the import machinery. A program that
+    # imports negosim gets its KeyboardInterrupt as usual.
+    if not _started_as_command():
+        raise
+    print("interrupted", file=_sys.stderr)
+    raise SystemExit(130) from None
 
 
 def load(path, articles=None, check_quotes: bool = True) -> Scenario:

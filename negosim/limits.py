@@ -42,3 +42,25 @@ MAX_NUMBER = 1e6
 
 #: Largest ``protocol.changes_per_round`` and ``protocol.patience`` (``rounds`` is capped apart).
 MAX_PROTOCOL_COUNT = 100_000
+
+
+# Command line (docs/limits.md, "Command line"): bounds of the flags a user types.
+
+#: ``--rounds`` of ``negosim run`` and ``negosim plot trace``: the same bound as ``protocol.rounds``
+#: in a scenario. A round costs about 2 ms with four parties, so a run that goes to this deadline
+#: (patience raised) takes a few minutes; with the default patience a run ends much sooner.
+MAX_ROUNDS = 100_000
+
+#: ``--dpi`` of ``negosim plot``: 1200 dpi is print quality; more makes a page-sized PNG of
+#: hundreds of megapixels (matplotlib refuses 2**23 pixels a side).
+MIN_DPI = 1
+MAX_DPI = 1200
+
+#: ``--bins`` of ``negosim plot frontier``: bins per axis of the density layer (fewer than 10 shows
+#: nothing, more than 1000 is finer than the pixels of the figure).
+MIN_BINS = 10
+MAX_BINS = 1000
+
+#: ``--repair K`` of ``negosim plot gains``: the analysis lists the best K minimal repairs, each
+#: found by a pass over the zone; 1000 keeps that pass short.
+MAX_REPAIR_RANK = 1000

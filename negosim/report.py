@@ -375,7 +375,9 @@ def check_report_path(path) -> Path:
 
 def write_report(path, source, **kwargs) -> Path:
     """Write :func:`build_report` to ``path`` (HTML); returns the path."""
+    from .argtypes import atomic_output
     path = check_report_path(path)
     page = build_report(source, **kwargs)
-    path.write_text(page, encoding="utf-8")
+    with atomic_output(path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     return path

@@ -55,5 +55,41 @@ def test_run_user_errors_exit_2(small, tmp_path, capsys):
     assert "--out" in capsys.readouterr().err
     assert main(["run", str(small), "--rounds", "0"]) == 2
     assert main(["run", str(tmp_path / "nope.yaml")]) == 2
-    with pytest.raises(SystemExit):
-        main(["run", str(small), "--protocol", "haggling"])
+    assert main(["run", str(small), "--protocol", "haggling"]) == 2  # argparse's error, as a return code
+
+
+def _many_parties(n: int, red_line: int | None = None, blocker: int | None = None) -> dict:
+    """``n`` parties who all prefer yes/yes; one may hold a red line on x0=yes or want the impossible."""
+    parties = {}
+    for i in range(n):
+        p = {"reservation": 0.99 if i == blocker else 0.35, "weights": {"x0": 0.5, "x1": 0.5},
+             "values": {"x0": {"no": 0.0, "yes": 1.0}, "x1": {"no": 0.2, "yes": 0.8}}}
+        if i == red_line:
+            p["red_lines"] = [{"id": "never", "forbid": {"x0": "yes"}, "assumption": "the test's"}]
+        parties[f"p{i:02d}"] = p
+    options = {"no": {"label": "no", "status_quo": True}, "yes": {"label": "yes"}}
+    return {"negosim": 1, "name": f"{n} parties", "provisions": {"x0": {"label": "X0", "options": options},
+                                                                 "x1": {"label": "X1", "options": options}},
+            "parties": parties, "draft": {"x0": "no", "x1": "no"}}
+
+
+@pytest.mark.parametrize("protocol", ["single_text", "alternating_offers", "random_proposer"])
+def test_64_parties_none_is_dropped(tmp_path, cli, protocol):
+    # Every party counts, the 64th (bit 63 of a 64-bit mask) as much as the first: a red line held
+    # by any one of them moves the agreement, and one party that wants the impossible blocks it.
+    import yaml
+    cases = {"all": ({}, {"x0": "yes", "x1": "yes"}),
+             "red line of p63": ({"red_line": 63}, {"x0": "no", "x1": "yes"}),
+             "p63 blocks": ({"blocker": 63}, None)}
+    for name, (kw, package) in cases.items():
+        path = tmp_path / "many.yaml"
+        path.write_text(yaml.safe_dump(_many_parties(64, **kw)))
+        r = cli("run", str(path), "--protocol", protocol, "--rounds", "12", "--json")
+        assert r.returncode == 0, (name, r.stderr)
+        out = json.loads(r.stdout)
+        assert len(out["concessions"]) == 64, name
+        if package is None:
+            assert out["agreement"] is False, (name, out["reason"])
+        else:
+            assert out["agreement"] is True and out["package"] == package, (name, out)
+            assert len(out["utilities"]) == 64

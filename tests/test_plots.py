@@ -481,7 +481,7 @@ def test_cli_plot_errors_are_one_line_exit_2(tmp_path, cli, capsys):
              "unknown party 'nobody'"),
             (["package", str(path), "--package", "x0", "-o", str(tmp_path / "f.png")], "PROVISION=OPTION"),
             (["trace", str(path), "--protocol", "shouting", "-o", str(tmp_path / "t.png")], "protocol"),
-            (["gains", str(path), "--repair", "0", "-o", str(tmp_path / "g.png")], "counts from 1"),
+            (["gains", str(path), "--repair", "0", "-o", str(tmp_path / "g.png")], "must be a whole number from 1"),
             (["package", str(path), "-o", str(tmp_path / "no" / "f.png")], "does not exist")):
         assert main(["plot", *args]) == 2, args
         line = capsys.readouterr().err.strip()

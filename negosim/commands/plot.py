@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..argtypes import finite_float, int_in, output_file, seed
+from ..limits import MAX_BINS, MAX_DPI, MAX_REPAIR_RANK, MAX_ROUNDS, MIN_BINS, MIN_DPI
 from . import add_scenario_args, parse_params
 
 
@@ -20,8 +22,10 @@ def _kind(kinds, name: str, func, help: str, description: str, scenario: bool = 
     if scenario:
         p.add_argument("scenario", metavar="SCENARIO")
         add_scenario_args(p)
-    p.add_argument("-o", "--out", required=True, metavar="FILE", help="figure to write: .png, .svg or .pdf")
-    p.add_argument("--dpi", type=float, default=None, metavar="N", help="resolution of a PNG (default 100)")
+    p.add_argument("-o", "--out", type=output_file, required=True, metavar="FILE",
+                   help="figure to write: .png, .svg or .pdf")
+    p.add_argument("--dpi", type=finite_float(MIN_DPI, MAX_DPI), default=None, metavar="N",
+                   help=f"resolution of a PNG, {MIN_DPI} to {MAX_DPI} (default 100)")
     p.set_defaults(func=func)
     return p
 
@@ -38,7 +42,8 @@ def add_parser(sub) -> None:
               "parties (or 'all') give a matrix of every pair.")
     f.add_argument("--parties", metavar="A,B", help="two party ids (default: ukraine,russia when present); "
                                                       "three or more, or 'all', for a matrix")
-    f.add_argument("--bins", type=int, default=150, metavar="N", help="bins per axis of the density layer")
+    f.add_argument("--bins", type=int_in(MIN_BINS, MAX_BINS), default=150, metavar="N",
+                   help=f"bins per axis of the density layer, {MIN_BINS} to {MAX_BINS} (default 150)")
 
     s = _kind(kinds, "sweep", run_sweep, "acceptance frontier in parameter space, from sweep results",
               "A heatmap over two axes of a sweep (or a line over one) of the probability that everyone "
@@ -60,8 +65,9 @@ def add_parser(sub) -> None:
               "round, its drifting reservation, and where the text changed.")
     t.add_argument("--protocol", metavar="P", help="single_text, alternating_offers or random_proposer "
                                                    "(default: the scenario's)")
-    t.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the run (default 0)")
-    t.add_argument("--rounds", type=int, metavar="T", help="deadline in rounds (default: the scenario's)")
+    t.add_argument("--seed", type=seed, default=0, metavar="N", help="seed of the run (default 0)")
+    t.add_argument("--rounds", type=int_in(1, MAX_ROUNDS), metavar="T",
+                   help=f"deadline in rounds, 1 to {MAX_ROUNDS:,} (default: the scenario's)")
 
     k = _kind(kinds, "package", run_package, "why each party accepts or rejects a package",
               "Each party's utility of a package as stacked contributions per provision against its "
@@ -72,7 +78,8 @@ def add_parser(sub) -> None:
               "For the best minimal repair of the draft (or another repair, a solution point, or a package), "
               "each party's gain or loss on each changed provision.")
     which = g.add_mutually_exclusive_group()
-    which.add_argument("--repair", type=int, metavar="K", help="the K-th best minimal repair (1 = best)")
+    which.add_argument("--repair", type=int_in(1, MAX_REPAIR_RANK), metavar="K",
+                       help=f"the K-th best minimal repair (1 = best, at most {MAX_REPAIR_RANK})")
     which.add_argument("--solution", metavar="NAME", help="nash, kalai_smorodinsky, egalitarian or utilitarian")
     which.add_argument("--package", metavar="PROV=OPT,...", help="changes from the draft")
 
@@ -91,19 +98,14 @@ def _save(fig, args) -> int:
 
 def _check_out(args) -> None:
     """Refuse a bad output name before any work is done."""
-    from ..errors import NegosimError
     from ..plots.style import figure_format
     figure_format(args.out)
-    if args.dpi is not None and args.dpi <= 0:
-        raise NegosimError("--dpi must be positive")
 
 
 def run_frontier(args) -> int:
     from ..errors import NegosimError
     from ..plots.frontier import frontier, frontier_matrix
     _check_out(args)
-    if args.bins < 10 or args.bins > 1000:
-        raise NegosimError("--bins must be between 10 and 1000")
     sub = _load(args)
     parties = None if args.parties in (None, "all") else [x.strip() for x in args.parties.split(",") if x.strip()]
     if args.parties == "all" or (parties is not None and len(parties) > 2):
@@ -139,11 +141,8 @@ def run_sweep(args) -> int:
 
 
 def run_trace(args) -> int:
-    from ..errors import NegosimError
     from ..plots.trace import run_trace as simulate_once, trace_figure
     _check_out(args)
-    if args.rounds is not None and args.rounds < 1:
-        raise NegosimError("--rounds must be 1 or more")
     sub = _load(args)
     scenario = sub.scenario
     protocol = args.protocol or (scenario.protocol.name if scenario.protocol else "single_text")
@@ -159,10 +158,7 @@ def run_package(args) -> int:
 
 
 def run_gains(args) -> int:
-    from ..errors import NegosimError
     from ..plots.gains import gains_figure
     _check_out(args)
-    if args.repair is not None and args.repair < 1:
-        raise NegosimError("--repair counts from 1 (the best repair)")
     repair = None if args.repair is None else args.repair - 1
     return _save(gains_figure(_load(args), args.package, repair=repair, solution=args.solution), args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..argtypes import output_file, seed
 from . import add_scenario_args, parse_params
 
 
@@ -11,8 +12,8 @@ def add_parser(sub) -> None:
                                    "with the analysis tables, the figures, the sources and quotes behind the "
                                    "numbers, and the run's settings with their provenance.")
     p.add_argument("file", metavar="FILE", help="the scenario")
-    p.add_argument("-o", "--out", required=True, metavar="report.html", help="the page to write")
-    p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the bargaining run (default 0)")
+    p.add_argument("-o", "--out", type=output_file, required=True, metavar="report.html", help="the page to write")
+    p.add_argument("--seed", type=seed, default=0, metavar="N", help="seed of the bargaining run (default 0)")
     p.add_argument("--protocol", metavar="P", help="protocol of the bargaining run (default: the scenario's)")
     p.add_argument("--no-trace", action="store_true", help="leave out the bargaining run")
     p.add_argument("--sweep", metavar="RESULTS.parquet", help="also draw this sweep's acceptance frontier")

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from ..argtypes import int_in, output_file, seed
+from ..limits import MAX_ROUNDS
 from . import add_scenario_args, parse_params
 
 #: Trace formats ``--out`` writes, by file suffix.
@@ -23,9 +25,11 @@ def add_parser(sub) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--protocol", choices=list(PROTOCOLS),
                    help="bargaining protocol (default: the scenario's protocol.name, else single_text)")
-    p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
-    p.add_argument("--rounds", type=int, metavar="T", help="deadline in rounds (default: the scenario's, else 50)")
-    p.add_argument("--out", metavar="TRACE", help="write the round-by-round trace to a .csv, .parquet or .json file")
+    p.add_argument("--seed", type=seed, default=0, metavar="N", help="random seed (default 0)")
+    p.add_argument("--rounds", type=int_in(1, MAX_ROUNDS), metavar="T",
+                   help=f"deadline in rounds, 1 to {MAX_ROUNDS:,} (default: the scenario's, else 50)")
+    p.add_argument("--out", type=output_file, metavar="TRACE",
+                   help="write the round-by-round trace to a .csv, .parquet or .json file")
     p.add_argument("--json", action="store_true",
                    help="print {agreement, package, round, utilities, concessions, reason} as JSON")
     add_scenario_args(p)
@@ -42,26 +46,21 @@ def trace_format(path: str) -> str:
 
 
 def write_trace(trace, path: str) -> None:
-    """Write the trace DataFrame in the format the suffix names."""
-    from ..errors import NegosimError
+    """Write the trace DataFrame in the format the suffix names (atomically: all or nothing)."""
+    from ..argtypes import atomic_output
     suffix = trace_format(path)
-    try:
+    with atomic_output(path) as tmp:
         if suffix == ".csv":
-            trace.to_csv(path, index=False)
+            trace.to_csv(tmp, index=False)
         elif suffix == ".parquet":
-            trace.to_parquet(path, index=False)
+            trace.to_parquet(tmp, index=False)
         else:
-            trace.to_json(path, orient="records", indent=1)
-    except OSError as e:
-        raise NegosimError(f"--out: cannot write '{path}': {e.strerror or e}") from None
+            trace.to_json(tmp, orient="records", indent=1)
 
 
 def run(args) -> int:
-    from ..errors import NegosimError
     from ..simulate import simulate
     from ..yamlio import load_scenario
-    if args.rounds is not None and args.rounds < 1:
-        raise NegosimError("--rounds must be at least 1")
     if args.out:
         trace_format(args.out)  # fail before the run, not after it
     ls = load_scenario(args.file, articles=args.articles)

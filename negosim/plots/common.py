@@ -61,13 +61,15 @@ class Subject:
                 return opt.label
         return option
 
-    def analysis(self, pareto: bool = True):
-        """The analysis of the scenario (computed once, on first use)."""
+    def analysis(self, pareto: bool = True, top: int = 5):
+        """The analysis of the scenario (computed once, on first use; again for more than ``top`` repairs)."""
         from ..analysis import analyze
         a = self._analysis
-        if a is None or (pareto and a.pareto is None):
+        few = a is not None and len(a.repairs) < min(top, a.repair_count)
+        if a is None or (pareto and a.pareto is None) or few:
             source = self.loaded if self.loaded is not None else self.compiled
-            a = analyze(source, params=self.params if self.loaded is not None else None, pareto=pareto)
+            a = analyze(source, params=self.params if self.loaded is not None else None, pareto=pareto,
+                        top=max(top, 5))
             if self.loaded is not None:
                 a.compiled = self.compiled  # same tables; keep one object
             self._analysis = a

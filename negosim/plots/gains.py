@@ -63,7 +63,8 @@ def _pick(sub, package, repair, solution):
     if package is not None:
         x = resolve_package(cs, package)
         return x, package_effects(cs, x), describe_changes(sub, x)
-    a = sub.analysis(pareto=False)
+    k = 0 if repair is None else int(repair)
+    a = sub.analysis(pareto=False, top=k + 1)
     if solution is not None:
         s = a.solutions.get(solution)
         if solution not in a.solutions:
@@ -74,10 +75,9 @@ def _pick(sub, package, repair, solution):
         x = cs.package_from_dict(s.package)
         name = SOLUTION_STYLE.get(solution, {}).get("label", solution)
         return x, package_effects(cs, x), f"the {name} solution ({describe_changes(sub, x)})"
-    k = 0 if repair is None else int(repair)
     if a.repairs:
         if not 0 <= k < len(a.repairs):
-            raise NegosimError(f"repair {k + 1} does not exist ({len(a.repairs)} listed)")
+            raise NegosimError(f"repair {k + 1} does not exist (there are {a.repair_count:,} minimal repairs)")
         r = a.repairs[k]
         return (cs.package_from_dict(r.package), r.effects,
                 f"minimal repair #{k + 1} of {a.repair_count:,} ({describe_changes(sub, cs.package_from_dict(r.package))})")

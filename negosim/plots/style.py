@@ -124,10 +124,19 @@ def save_figure(fig: Figure, path, dpi: float | None = None) -> Path:
     The software/date metadata is left out so the same figure gives the same
     bytes on every run.
     """
+    from ..argtypes import atomic_output
     fmt = figure_format(path)
     meta = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
             "pdf": {"CreationDate": None, "Creator": None, "Producer": None}}[fmt]
-    fig.savefig(path, format=fmt, dpi=dpi, metadata=meta)
+    with atomic_output(path) as tmp:
+        try:
+            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta)
+        except ValueError as e:
+            if "Image size" not in str(e):  # Agg's refusal of a huge raster; anything else is a bug
+                raise
+            w, h = fig.get_size_inches()
+            raise NegosimError(f"cannot write '{path}': a {w:.0f}x{h:.0f} inch figure at {dpi or fig.dpi:g} dpi "
+                               "is too many pixels; lower --dpi or write .svg/.pdf") from None
     return Path(path)
 
 

@@ -234,9 +234,16 @@ def _args(h: Half):
 def _half_fronts(h: Half) -> list[np.ndarray]:
     """Rows of the half's Pareto front within each group of equal (need, red) pattern."""
     out = []
-    pattern = h.need * (1 << 20) + h.red
-    for pat in np.unique(pattern):
-        rows = np.flatnonzero(pattern == pat)
+    if h.util.shape[1] <= 31:
+        pattern = (h.need << 32) | h.red  # one int64 per (need, red) pair while masks have < 32 bits
+    else:
+        # Wider masks would collide in one int64 (and rows of different patterns would then
+        # be filtered against each other): number the distinct pairs instead.
+        pattern = np.unique(np.stack([h.need, h.red], axis=1), axis=0, return_inverse=True)[1].ravel()
+    # Group by sorting once (a scan per pattern would be quadratic with many patterns).
+    by = np.argsort(pattern, kind="stable")
+    cuts = np.flatnonzero(np.diff(pattern[by])) + 1
+    for rows in np.split(by, cuts) if len(by) else []:
         U = h.util[rows]
         order = np.lexsort((h.idx[rows], -U.sum(axis=1)))
         keep = kernels.front_sorted(np.ascontiguousarray(U[order]))

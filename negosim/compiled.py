@@ -312,9 +312,15 @@ def compile_scenario(scenario, params: dict[str, float] | None = None,
     Parameter effects are applied to point values; afterwards values are
     clipped to [0, 1], weights to >= 0 and renormalised to sum to 1.
     """
+    from .limits import MAX_PARTIES
+    parties = list(scenario.parties)
+    if len(parties) > MAX_PARTIES:
+        # The loader refuses such files; this guards scenarios built in Python, whose
+        # extra parties the 64-bit consent masks of the exact engine would drop silently.
+        raise NegosimError(f"the scenario has {len(parties)} parties; at most {MAX_PARTIES} are supported "
+                           "(the exact engine keeps one bit per party in a 64-bit mask)")
     vals = point_values(scenario, params, overrides)
     provs = list(scenario.provisions)
-    parties = list(scenario.parties)
     radix = [len(p.options) for p in scenario.provisions.values()]
     P, J, O = len(parties), len(provs), max(radix)
     weights = np.zeros((P, J))

@@ -154,11 +154,25 @@ def _pack(cs, comps) -> tuple[list[int], list[int]]:
 
 
 def _bits(flags: np.ndarray) -> np.ndarray:
-    """``[P, n]`` booleans -> ``[n]`` int64 bitmasks."""
-    out = np.zeros(flags.shape[1], dtype=np.int64)
+    """``[P, n]`` booleans -> ``[n]`` int64 bitmasks (bit ``p`` for party ``p``, ``P <= 64``).
+
+    Party 63 owns the sign bit: masks are built as uint64 (a shift by 63 of a
+    signed 1 is not portable) and viewed as int64, the type the kernels take.
+    Every test of a mask is ``!= 0`` or ``(m >> p) & 1``, which read the sign
+    bit like any other; never compare a mask with ``> 0``.
+
+    >>> m = _bits(np.array([[True], [False]] + [[False]] * 61 + [[True]]))
+    >>> int(m[0]) == 1 - 2**63, int((m[0] >> 63) & 1)
+    (True, 1)
+    """
+    from .limits import MAX_PARTIES
+    if flags.shape[0] > MAX_PARTIES:
+        # A shift by 64 or more would drop the party silently: refuse instead.
+        raise ValueError(f"at most {MAX_PARTIES} parties fit a bitmask (got {flags.shape[0]})")
+    out = np.zeros(flags.shape[1], dtype=np.uint64)
     for p in range(flags.shape[0]):
-        out |= flags[p].astype(np.int64) << p
-    return out
+        out |= flags[p].astype(np.uint64) << np.uint64(p)
+    return out.view(np.int64)
 
 
 def _half(cs: CompiledScenario, cols: list[int], fixed: dict[int, int], count_fixed: bool) -> Half:
@@ -198,14 +212,14 @@ def blocks(cs: CompiledScenario, plan: Plan, drop_red: bool = True):
     whose consent every package needs are dropped up front: they can never be
     in the zone. Without it the blocks cover the whole space.
     """
-    always_bits = int(_bits(cs.always_needed[:, None])[0])
+    always = always_bits(cs)
     for combo in itertools.product(*[range(int(cs.radix[j])) for j in plan.C]):
         fixed = dict(zip(plan.C, combo))
         A = _half(cs, plan.A, fixed, count_fixed=True)
         B = _half(cs, plan.B, fixed, count_fixed=False)
         if drop_red:
-            A = A.take(np.flatnonzero((A.red & always_bits) == 0))
-            B = B.take(np.flatnonzero((B.red & always_bits) == 0))
+            A = A.take(np.flatnonzero((A.red & always) == 0))
+            B = B.take(np.flatnonzero((B.red & always) == 0))
         key = choose_key(cs, A, B) if A.n and B.n else -1
         if key >= 0:
             B = B.take(np.argsort(-B.util[:, key], kind="stable"))
@@ -218,4 +232,10 @@ def thresholds(cs: CompiledScenario) -> np.ndarray:
 
 
 def always_bits(cs: CompiledScenario) -> int:
+    """Bitmask of the parties whose consent every package needs, as a Python int in int64's range.
+
+    With party 63 among them the value is negative (its bit is the sign bit), so
+    that numpy and numba read it as int64, the type of the row masks; a Python
+    int of ``2**63`` or more would not fit int64 and would be typed uint64.
+    """
     return int(_bits(cs.always_needed[:, None])[0])

@@ -1,0 +1,126 @@
+"""The exact engine and ``negosim analyze`` under hostile input (issue 11, items 1, 6, 8 and 11).
+
+Every case runs the real command in a subprocess (``run_cli``) and checks the
+outcome: the data against a brute-force count, or exit code 2 with one line.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import negosim
+from negosim.compiled import compile_scenario
+from negosim.errors import NegosimError
+from negosim.scenario import Scenario
+
+from bruteforce import brute
+from conftest import ROOT, run_cli
+
+
+def _opts(n: int) -> dict:
+    return {f"o{k}": {"label": f"o{k}", "status_quo": k == 0} for k in range(n)}
+
+
+def wide(n_parties: int, last: str, seed: int = 0, provisions: int = 5, options: int = 3) -> Scenario:
+    """``n_parties`` parties over a small space; the last one (bit 63 at 64 parties) holds the draft back.
+
+    Most parties are indifferent (every option worth 0.5, reservation 0.05),
+    so that dominance, and hence the Pareto front, is decided by the few
+    others: ``q0``, ``q44`` (a list veto over ``x0`` and ``x1``: its bit lies
+    high in the consent masks, where (need, red) patterns once collided), ``q23``
+    (a red line) and the last party. ``last`` says how the last party holds the draft back:
+
+    - ``"red_a"`` / ``"red_b"``: a red line the draft crosses, on the first two
+      provisions or on the last two (they fall in different halves);
+    - ``"reservation"``: a veto over every package and a reservation the draft misses;
+    - ``"list_veto"``: a veto only over moves of ``x0`` and ``x4``, and a
+      reservation the draft misses.
+    """
+    rng = np.random.default_rng(seed)
+    prov = [f"x{j}" for j in range(provisions)]
+    opt = [f"o{k}" for k in range(options)]
+    draft = {p: opt[-1] for p in prov}  # every provision moved from the status quo o0
+    parties = {}
+    for i in range(n_parties):
+        w = rng.random(provisions) + 0.1
+        active = i in (0, 23, 44, n_parties - 1)
+        party = {"reservation": 0.05,
+                 "weights": {p: float(x) for p, x in zip(prov, w / w.sum())},
+                 "values": {p: {o: (float(rng.random()) if active else 0.5) for o in opt} for p in prov}}
+        if i == 44:
+            party["veto"] = [prov[0], prov[1]]
+            party["reservation"] = 0.5
+        if i == 23:
+            party["red_lines"] = [{"id": "r23", "forbid": {prov[1]: opt[0], prov[3]: opt[1]}}]
+        parties[f"q{i}"] = party
+    q = parties[f"q{n_parties - 1}"]
+    if last in ("red_a", "red_b"):
+        pair = prov[:2] if last == "red_a" else prov[-2:]
+        q["red_lines"] = [{"id": "last", "forbid": {p: draft[p] for p in pair}}]
+    else:
+        # The draft's options are worth 0 to it, so it rejects the draft.
+        q["values"] = {p: {o: (0.0 if o == draft[p] else float(rng.random())) for o in opt} for p in prov}
+        q["reservation"] = 0.3
+        if last == "list_veto":
+            q["veto"] = [prov[0], prov[-1]]
+    return Scenario.model_validate({"negosim": 1, "name": f"wide-{n_parties}-{last}",
+                                    "provisions": {p: {"label": p, "options": _opts(options)} for p in prov},
+                                    "parties": parties, "draft": draft})
+
+
+def _analyze_json(tmp_path, s: Scenario, *extra: str) -> dict:
+    path = tmp_path / "s.yaml"
+    negosim.dump(s, path)
+    r = run_cli("analyze", str(path), "--json", *extra)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+@pytest.mark.parametrize("n_parties", [62, 63, 64])
+@pytest.mark.parametrize("last", ["red_a", "red_b", "reservation", "list_veto"])
+def test_many_parties_agree_with_brute_force(tmp_path, n_parties, last):
+    s = wide(n_parties, last, seed=9 if last.startswith("red") else 8)  # seeds where the old masks failed
+    out = _analyze_json(tmp_path, s, "--pareto", "--top", "3")
+    b = brute(s)
+    cs = compile_scenario(s)
+    last_id = f"q{n_parties - 1}"
+    assert not out["draft"][last_id]["accepts"] and not out["draft_accepted"]
+    assert out["zone_size"] == len(b["zone"]) > 0
+    assert sorted(p["index"] for p in out["pareto"]) == b["front"].tolist()
+    for name, idx in b["solutions"].items():
+        got = out["solutions"][name]
+        assert (None if got is None else got["index"]) == idx, name
+    k, count, order, _ = b["repairs"]
+    assert (out["repair_size"], out["repair_count"]) == (k, count) and k >= 1
+    assert [r["index"] for r in out["repairs"]] == order[:3]
+    # The last party's veto matters: without it the zone is larger.
+    data = s.model_dump(mode="json")
+    data["parties"][last_id]["veto"] = "none"
+    assert len(brute(Scenario.model_validate(data))["zone"]) > len(b["zone"])
+    assert cs.n_parties == n_parties
+
+
+def test_compile_refuses_more_parties_than_the_masks_hold():
+    from negosim.limits import MAX_PARTIES
+    s = wide(MAX_PARTIES, "reservation")
+    # Built unchecked (the loader and the model refuse it): the engine's own guard must catch it.
+    big = Scenario.model_construct(**{**dict(s), "parties": {**s.parties, "extra": s.parties["q0"]}})
+    assert len(big.parties) == MAX_PARTIES + 1
+    with pytest.raises(NegosimError, match=f"65 parties; at most {MAX_PARTIES}"):
+        compile_scenario(big)
+    with pytest.raises(NegosimError, match=f"at most {MAX_PARTIES}"):
+        negosim.analyze(big)
+
+
+def test_65_parties_file_is_refused_with_one_line(tmp_path):
+    import yaml
+    data = wide(64, "reservation").model_dump(mode="json")
+    data["parties"]["q64"] = data["parties"]["q0"]
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    r = run_cli("analyze", str(path))
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert len(r.stderr.strip().splitlines()) == 1 and "64" in r.stderr and "Traceback" not in r.stderr

@@ -320,7 +320,7 @@ class Robust:
 
 
 def most_robust(tables: Tables, candidates=None, top: int = 5, confidence: float = 0.95,
-                max_work: int = MAX_ROBUST_WORK, progress=None) -> Robust:
+                max_work: int = MAX_ROBUST_WORK, progress=None, on_none=None) -> Robust | None:
     """The package with the highest probability of unanimous acceptance.
 
     Parameters
@@ -331,6 +331,12 @@ def most_robust(tables: Tables, candidates=None, top: int = 5, confidence: float
         Pareto front and the solution points; ignored otherwise.
     top : length of the ranking kept (winner and runners-up).
     progress : optional callable ``(done, total)`` over blocks.
+    on_none : optional callable given the reason (:func:`no_robust_reason`) when None is returned.
+
+    Returns
+    -------
+    Robust, or None when no package searched is accepted by every needed
+    party in any draw (there is nothing to rank).
     """
     cs = tables.base
     S = tables.n
@@ -354,6 +360,8 @@ def most_robust(tables: Tables, candidates=None, top: int = 5, confidence: float
     pick = None  # (c1, index, c2) of the first-half winner
     searched = 0
     for idx, c1, c2 in chunks:
+        if len(idx) == 0:
+            continue
         tot = c1.astype(np.int64) + c2
         searched += len(idx)
         here = np.bincount(tot, minlength=S + 1)
@@ -372,6 +380,12 @@ def most_robust(tables: Tables, candidates=None, top: int = 5, confidence: float
             pick = (m1, int(idx[i]), int(c2[i]))
     if whole:
         hist[0] += cs.space.size - searched  # packages never yielded are never unanimous
+    if pick is None or not hist[1:].any():
+        # Every package searched (or none at all: red lines may drop them all up front)
+        # fails some needed party in every draw; a "winner" at 0% would be arbitrary.
+        if on_none is not None:
+            on_none(no_robust_reason(S, whole, searched))
+        return None
     h = S // 2
     winner = int(best_idx[0])
     x = np.asarray(cs.space.decode_one(winner), dtype=np.int64)
@@ -391,6 +405,16 @@ def most_robust(tables: Tables, candidates=None, top: int = 5, confidence: float
 
 # --------------------------------------------------------------------------- report
 
+def no_robust_reason(samples: int, whole_space: bool = True, searched: int = 0) -> str:
+    """Why :func:`most_robust` found no package, in words (for reports).
+
+    >>> no_robust_reason(50)
+    'no package is accepted by every needed party in any of the 50 draws'
+    """
+    where = "no package" if whole_space else f"none of the {searched:,} candidate packages"
+    return f"{where} is accepted by every needed party in any of the {samples:,} draws"
+
+
 @dataclass
 class AcceptanceReport:
     """What ``negosim analyze --samples N`` adds: probabilities of the best packages and the most robust one."""
@@ -401,14 +425,18 @@ class AcceptanceReport:
     uncertain_numbers: int
     packages: list[PackageOdds]
     robust: Robust | None
+    #: Why the search did not run (too much work, not asked for); None when it ran.
     robust_error: str | None = None
+    #: Why ``robust`` is None, in words: the error above, or that no package is ever unanimous.
+    robust_reason: str | None = None
 
     def to_json(self) -> dict:
         return {"samples": self.samples, "seed": self.seed, "confidence": self.confidence,
                 "uncertain_numbers": self.uncertain_numbers,
                 "packages": [p.to_json() for p in self.packages],
                 "robust": None if self.robust is None else self.robust.to_json(),
-                "robust_error": self.robust_error}
+                "robust_error": self.robust_error,
+                "robust_reason": None if self.robust is not None else self.robust_reason}
 
 
 def acceptance_report(scenario, samples: int, seed=0, params: dict[str, float] | None = None,
@@ -443,11 +471,12 @@ def acceptance_report(scenario, samples: int, seed=0, params: dict[str, float] |
             named[f"repair {i}"] = cs.space.decode_one(rep.index)
             candidates.append(rep.index)
         candidates += [s.index for s in (analysis.pareto or [])]
-    best, err = None, "not asked for"
+    best, err, why = None, "not asked for", []
     if robust:
         try:
-            best, err = most_robust(tables, candidates=candidates, confidence=confidence, progress=progress), None
+            best, err = most_robust(tables, candidates=candidates, confidence=confidence, progress=progress,
+                                    on_none=why.append), None
         except NegosimError as e:
             err = str(e)
     return AcceptanceReport(samples, seed if isinstance(seed, int) else None, confidence, len(sm.uncertain),
-                            package_odds(tables, named, confidence), best, err)
+                            package_odds(tables, named, confidence), best, err, why[0] if why else err)

@@ -92,7 +92,10 @@ def print_probabilities(report, draft: dict[str, str], con: Console) -> None:
     con.print(t)
     r = report.robust
     if r is None:
-        con.print(f"Most robust package: not searched ({report.robust_error})")
+        if report.robust_error is not None:
+            con.print(f"Most robust package: not searched ({report.robust_error})")
+        else:
+            con.print(f"Most robust package: none ({report.robust_reason})")
         return
     where = f"of all {r.searched:,} packages" if r.whole_space else f"among {r.searched:,} candidate packages"
     con.print(f"Most robust package {where}: {_diff(None, r.package, draft)}; every needed party accepts it "

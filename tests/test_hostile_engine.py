@@ -124,3 +124,77 @@ def test_65_parties_file_is_refused_with_one_line(tmp_path):
     r = run_cli("analyze", str(path))
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert len(r.stderr.strip().splitlines()) == 1 and "64" in r.stderr and "Traceback" not in r.stderr
+
+
+# --------------------------------------------------------------------------- --samples on hostile zones
+
+def _strict_json(text: str) -> dict:
+    """JSON as a strict parser reads it: NaN and Infinity are not JSON."""
+    def no_constant(name):
+        raise ValueError(f"{name} in JSON output")
+    return json.loads(text, parse_constant=no_constant)
+
+
+def test_samples_with_no_unanimous_package_says_so(tmp_path):
+    base = ROOT / "tests" / "data" / "malformed" / "_parts" / "base.yaml"
+    r = run_cli("analyze", str(base), "--samples", "50")
+    assert r.returncode == 0, r.stderr
+    assert "Most robust package: none (no package is accepted by every needed party in any of the 50" \
+        in " ".join(r.stdout.split())
+    r = run_cli("analyze", str(base), "--samples", "50", "--json")
+    assert r.returncode == 0, r.stderr
+    probs = _strict_json(r.stdout)["probabilities"]
+    assert probs["robust"] is None and probs["robust_error"] is None
+    assert probs["robust_reason"] == "no package is accepted by every needed party in any of the 50 draws"
+    assert probs["packages"][0]["name"] == "draft" and probs["packages"][0]["all"]["draws"] == 0
+
+
+@pytest.mark.parametrize("out", ["human", "json"])
+def test_samples_on_an_empty_zone(tmp_path, out):
+    from negosim.uncertainty import widen
+    s = widen(negosim.random_scenario(parties=3, provisions=4, options=3, seed=1, reservation=1.0), 0.05)
+    path = tmp_path / "empty.yaml"
+    negosim.dump(s, path)
+    r = run_cli("analyze", str(path), "--samples", "30", *(["--json"] if out == "json" else []))
+    assert r.returncode == 0, r.stderr
+    if out == "json":
+        d = _strict_json(r.stdout)
+        assert d["zone_size"] == 0 and d["repair_size"] is None
+        assert d["probabilities"]["robust"] is None
+        assert d["probabilities"]["robust_reason"].startswith("no package is accepted by every needed party")
+        assert [p["name"] for p in d["probabilities"]["packages"]] == ["draft"]
+    else:
+        assert "zone of agreement: 0 " in r.stdout and "Most robust package: none" in r.stdout
+
+
+def test_samples_when_every_package_is_accepted(tmp_path):
+    from negosim.uncertainty import widen
+    s = widen(negosim.random_scenario(parties=3, provisions=4, options=3, seed=1, reservation=0.0), 0.05)
+    path = tmp_path / "all.yaml"
+    negosim.dump(s, path)
+    r = run_cli("analyze", str(path), "--samples", "30", "--json")
+    assert r.returncode == 0, r.stderr
+    d = _strict_json(r.stdout)
+    assert d["zone_size"] == d["space_size"] == 81 and d["repair_size"] == 0
+    rb = d["probabilities"]["robust"]
+    # Every package is unanimous in every draw: the tie goes to the lowest index.
+    assert rb["index"] == 0 and rb["odds"]["all"]["p"] == 1.0 and rb["odds"]["all"]["draws"] == 30
+    assert rb["any_draw"] == rb["within_ci"] == 81 and rb["whole_space"]
+    assert rb["split"]["p_pick"] == rb["split"]["p_check"] == 1.0
+    r = run_cli("analyze", str(path), "--samples", "30")
+    assert r.returncode == 0 and "Most robust package of all 81 packages" in r.stdout
+
+
+def test_samples_at_64_parties_agree_with_direct_scoring(tmp_path):
+    from negosim.uncertainty import sample_tables, unanimous_draws, widen
+    s = widen(wide(64, "list_veto", seed=8), 0.1)
+    path = tmp_path / "s.yaml"
+    negosim.dump(s, path)
+    r = run_cli("analyze", str(path), "--samples", "40", "--json")
+    assert r.returncode == 0, r.stderr
+    rb = _strict_json(r.stdout)["probabilities"]["robust"]
+    t = sample_tables(negosim.load(path), 40, seed=0)
+    counts = unanimous_draws(t, t.base.space.all()).sum(axis=0)
+    assert rb["whole_space"] and rb["index"] == int(np.argmax(counts))  # argmax: lowest index of the ties
+    assert rb["odds"]["all"]["draws"] == int(counts.max()) and rb["any_draw"] == int((counts > 0).sum())
+    assert [x["draws"] for x in rb["ranking"]] == sorted(counts.tolist(), reverse=True)[:len(rb["ranking"])]

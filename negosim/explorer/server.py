@@ -146,8 +146,14 @@ def new_token() -> str:
 
 
 def page_url(host: str, port: int, token: str) -> str:
-    """The address to open: ``http://host:port/?token=...`` (loopback for a wildcard host)."""
-    shown = "127.0.0.1" if host in WILDCARD_HOSTS else url_host(host)
+    """The address to open: ``http://host:port/?token=...`` (this machine's for a wildcard host).
+
+    >>> page_url("::1", 8765, "t")
+    'http://[::1]:8765/?token=t'
+    >>> page_url("0.0.0.0", 8765, "t")
+    'http://127.0.0.1:8765/?token=t'
+    """
+    shown = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "[::1]"}.get(host, url_host(host))
     return f"http://{shown}:{port}/?token={token}"
 
 

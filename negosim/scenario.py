@@ -191,7 +191,8 @@ class ProtocolSettings(BaseModel):
     name: Literal[PROTOCOL_NAMES] = "single_text"
     mediator: str = Field("neutral", description="A party id, or 'neutral'.")
     rounds: StrictInt = Field(50, ge=1, le=100_000, description="The deadline, in rounds.")
-    changes_per_round: StrictInt = Field(1, ge=1, le=MAX_PROTOCOL_COUNT, description="Provisions (or linked groups) the "
+    changes_per_round: StrictInt = Field(1, ge=1, le=MAX_PROTOCOL_COUNT,
+                                         description="Provisions (or linked groups) the "
                                          "single-text mediator may change per round.")
     objective: Literal["shortfall_then_nash", "mediator_utility"] = "shortfall_then_nash"
     information: Literal["private", "complete"] = "private"

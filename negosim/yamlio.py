@@ -138,10 +138,11 @@ def _too_large(node: ScalarNode, what: str) -> ScenarioError:
 def _construct_int(loader: yaml.SafeLoader, node: ScalarNode) -> int:
     # 1.2 core: decimal (leading zeros allowed, not octal), 0o octal, 0x hex.
     text = loader.construct_scalar(node)
-    digits = text.lstrip("+-0") or "0"
+    digits = text.lstrip("+-").removeprefix("0o").removeprefix("0x").lstrip("0")
+    bound = f"an integer must lie within ±{limits.MAX_YAML_INT:,}"
     # Refused before int(): Python limits int() to 4,300 digits, and longer ones are only typos.
     if len(digits) > 30:
-        raise _too_large(node, f"an integer may have at most 19 digits; this one has {len(digits):,}")
+        raise _too_large(node, f"{bound}; this one has {len(digits):,} digits")
     if text.startswith("0o"):
         value = int(text[2:], 8)
     elif text.startswith("0x"):
@@ -149,7 +150,7 @@ def _construct_int(loader: yaml.SafeLoader, node: ScalarNode) -> int:
     else:
         value = int(text, 10)
     if abs(value) > limits.MAX_YAML_INT:
-        raise _too_large(node, f"an integer must lie within ±{limits.MAX_YAML_INT:,}")
+        raise _too_large(node, bound)
     return value
 
 
@@ -317,13 +318,11 @@ def read_regular_file(path: str | Path, limit: int | None = None, what: str = "f
         raise ScenarioError(f"cannot read {what} (permission denied)", file=name) from None
     except OSError as e:
         raise ScenarioError(f"cannot read {what} ({e.strerror or e.__class__.__name__})", file=name) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise ScenarioError(next((m for test, m in _KINDS if test(mode)), "is not a regular file"), file=name)
     with os.fdopen(fd, "rb") as fh:
-        mode = os.fstat(fh.fileno()).st_mode
-        for test, message in _KINDS:
-            if test(mode):
-                raise ScenarioError(message, file=name)
-        if not stat.S_ISREG(mode):
-            raise ScenarioError("is not a regular file", file=name)
         try:
             data = fh.read(limit + 1)
         except OSError as e:

@@ -19,27 +19,29 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..provenance import warn_unsourced
-    from ..yamlio import load_scenario
     bad = 0
     for f in args.files:
         try:
-            ls = load_scenario(f, articles=args.articles)
+            print(_check(f, args.articles))
         except NegosimError as e:
             print(str(e), file=sys.stderr)
             bad += 1
-            continue
         except Exception as e:  # a bug: say so for this file, in one line, and check the others
             if os.environ.get("NEGOSIM_DEBUG"):
                 raise
             text = " ".join(f"{e.__class__.__name__}: {e}".split())[:300]
             print(f"{f}: internal error: {text} (set NEGOSIM_DEBUG=1 for the traceback)", file=sys.stderr)
             bad += 1
-            continue
-        s = ls.scenario
-        warn_unsourced(s, f)  # numbers with neither a source nor an assumption
-        size = 1
-        for p in s.provisions.values():
-            size *= len(p.options)
-        print(f"ok: {f} ({len(s.provisions)} provisions, {len(s.parties)} parties, {size:,} packages)")
     return 2 if bad else 0
+
+
+def _check(f: str, articles) -> str:
+    """Load and check one file; the ``ok:`` line for it."""
+    from ..provenance import warn_unsourced
+    from ..yamlio import load_scenario
+    s = load_scenario(f, articles=articles).scenario
+    warn_unsourced(s, f)  # numbers with neither a source nor an assumption
+    size = 1
+    for p in s.provisions.values():
+        size *= len(p.options)
+    return f"ok: {f} ({len(s.provisions)} provisions, {len(s.parties)} parties, {size:,} packages)"

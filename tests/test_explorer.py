@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 from bruteforce import brute
@@ -425,6 +427,43 @@ def test_bad_bargaining_settings_are_refused(ex, protocol, seed, rounds, words):
 
 
 # --------------------------------------------------------------------------- command and server helpers
+
+RACE = """
+import sys, threading, time
+from negosim.explorer import app  # what `negosim explore` imports before it serves
+from negosim.explorer.sample import sample_scenario
+from negosim.explorer.state import Explorer
+ex = Explorer(sample_scenario(parties=2, provisions=3, options=2, seed=0))
+d, p = ex.default_draft(), ex.default_params()
+start, errors = threading.Barrier(2), []
+def run(work, delay):
+    start.wait()
+    time.sleep(delay)
+    try:
+        work()
+    except Exception as e:
+        errors.append(f"{type(e).__name__}: {e}")
+jobs = [(lambda: app._figure_png(lambda: ex.frontier_figure(d, p, ex.default_pair())), 0.0),
+        (lambda: ex.bargain(d, p, "single_text", 0, 3), 0.1)]
+threads = [threading.Thread(target=run, args=job) for job in jobs]
+for t in threads: t.start()
+for t in threads: t.join()
+print(errors)
+sys.exit(1 if errors else 0)
+"""
+
+
+def test_the_first_figure_and_a_bargaining_run_at_once_both_work(root):
+    """Clicking Run while the first frontier is drawn: two threads import the plots for the first time.
+
+    Before the page imported them up front, the second thread got a partially
+    initialised negosim.plots (ImportError in one, KeyError in the other). A
+    fresh process, since this one has imported them already.
+    """
+    pytest.importorskip("solara")
+    r = subprocess.run([sys.executable, "-c", RACE], capture_output=True, text=True, cwd=root, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "[]", r.stdout + r.stderr
+
 
 def test_missing_solara_names_the_extra(monkeypatch):
     import importlib.util

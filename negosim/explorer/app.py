@@ -31,6 +31,12 @@ from solara.alias import rv
 from solara.components.input import use_change
 from solara.datatypes import ResultState
 
+# The figures and the bargaining run import the plotting modules in background threads. Two
+# threads importing them for the first time at once (a click on Run while the first frontier
+# is drawn) get a partially initialised negosim.plots (ImportError, then KeyError), so the
+# page imports them all here (the package imports every plotting module), once, before any
+# thread starts.
+from .. import plots  # noqa: F401
 from ..errors import NegosimError
 from ..scenario import PROTOCOL_NAMES
 from . import tables
@@ -109,15 +115,13 @@ def _run_safely(work):
 # --------------------------------------------------------------------------- controls
 
 def show_number(x) -> str:
-    """A number as a box shows it: the shortest text that reads back to the same float.
+    """A number as a box shows it: whole numbers as such, floats as the shortest text that reads back.
 
-    >>> show_number(0.8), show_number(50), show_number(1e-05)
-    ('0.8', '50', '1e-05')
+    >>> show_number(0.8), show_number(0.0), show_number(50), show_number(1e-05)
+    ('0.8', '0.0', '50', '1e-05')
     """
-    if isinstance(x, int):  # seeds go up to 2**63 - 1, beyond a float's whole numbers
-        return str(x)
-    x = float(x)
-    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+    # Seeds go up to 2**63 - 1, beyond a float's whole numbers: never through float.
+    return str(x) if isinstance(x, int) else repr(float(x))
 
 
 @solara.component

@@ -17,7 +17,10 @@ served to the browser from memory.
 
 Serve it with ``negosim explore FILE`` (see :mod:`negosim.explorer.server`),
 or point ``solara run negosim.explorer.app`` at a scenario with the
-``NEGOSIM_EXPLORER_FILE`` environment variable.
+``NEGOSIM_EXPLORER_FILE`` environment variable. Only ``negosim explore``
+checks the token, ``Host`` and ``Origin`` of every request
+(:class:`~negosim.explorer.server.AccessGuard`); ``solara run`` serves the
+page to any web site open in the browser.
 """
 
 from __future__ import annotations

@@ -64,3 +64,14 @@ MAX_BINS = 1000
 #: ``--repair K`` of ``negosim plot gains``: the analysis lists the best K minimal repairs, each
 #: found by a pass over the zone; 1000 keeps that pass short.
 MAX_REPAIR_RANK = 1000
+
+
+# Sweeps (docs/limits.md, "Sweeps"): read by negosim.runners and negosim.sweep_spec.
+
+#: ``negosim sweep --workers``: most local worker processes, even with ``--force-workers`` (without it
+#: the number is capped at the CPUs this process may use). Each worker holds about 0.5 GB; more
+#: than this is a typo, and a bigger machine is better used through a Dask scheduler.
+MAX_WORKERS = 1024
+
+#: Seconds a Dask scheduler (``--scheduler``) has to answer before the sweep gives up.
+SCHEDULER_TIMEOUT_S = 5

@@ -45,15 +45,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .errors import NegosimError, NegosimWarning
+from .limits import MAX_WORKERS, SCHEDULER_TIMEOUT_S  # the documented limits, re-exported here
 from .sweep_rows import THREAD_ENV
 # Imported here, never inside one_thread_env(): with its flag set, importing it warms this process up.
 from .sweep_worker import PARENT_ENV, SERVER_FLAG, worker_start
-
-#: Most worker processes of one local sweep, even with ``--force-workers``: each costs about
-#: 0.5 GB, and more than this is a typo (a machine with more cores can use Dask).
-MAX_WORKERS = 1024
-#: Seconds to wait for a Dask scheduler to answer before giving up.
-SCHEDULER_TIMEOUT_S = 5
 
 
 class WorkersCappedWarning(NegosimWarning):
@@ -181,20 +176,22 @@ def _start_server(ctx) -> None:
 
     Both inherit SIGINT ignored, so a Ctrl-C while the server is still importing
     negosim prints no traceback from it (the server ignores SIGINT itself only
-    once its imports are done). The server is started here rather than by the
+    once its imports are done). A blocked signal mask would keep a Ctrl-C of
+    these few milliseconds, but the server does not keep the mask, while it
+    does keep an ignored SIGINT. The server is started here rather than by the
     pool's thread because Linux's death signal (:mod:`negosim.sweep_worker`)
     fires when the thread that started a process ends.
     """
     if ctx.get_start_method() != "forkserver":  # pragma: no cover - not on Linux
         return
     from multiprocessing import forkserver
-    main = threading.current_thread() is threading.main_thread()
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     # After a SIGKILL of this process the tracker frees the pool's semaphores; that is expected,
     # so it need not warn about them on the user's terminal.
     old_warn = os.environ.get("PYTHONWARNINGS")
     os.environ["PYTHONWARNINGS"] = ",".join(
         x for x in (old_warn, "ignore::UserWarning:multiprocessing.resource_tracker") if x)
+    main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
         forkserver.ensure_running()
     except OSError as e:

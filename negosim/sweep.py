@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import signal
+import threading
 from collections import deque
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 from typing import Callable
@@ -83,6 +86,36 @@ def _submit(run, job, rows):
         return run.executor.submit(evaluate_chunk, job, rows)
     except (OSError, EOFError, BrokenProcessPool) as e:  # the pool could not fork a worker
         raise start_error(e) from None
+
+
+@contextmanager
+def _interrupts():
+    """Ctrl-C as a flag while the sweep runs: yields a function telling whether it was pressed.
+
+    Python's own handler raises KeyboardInterrupt wherever the main thread is,
+    and one raised inside a library's cleanup (a ``__del__``, an import lock's
+    callback) is printed as "Exception ignored" and lost, so the sweep would go
+    on. The flag is looked at between rows and while waiting for workers (every
+    0.2 s), and the sweep then stops with KeyboardInterrupt from its own code.
+    A second Ctrl-C raises at once. Outside the main thread, or where the
+    program has a SIGINT handler of its own, nothing changes.
+    """
+    pressed = threading.Event()
+    main = threading.current_thread() is threading.main_thread()
+    old = signal.getsignal(signal.SIGINT) if main else None
+    if old is not signal.default_int_handler:
+        yield pressed.is_set
+        return
+
+    def handler(signum, frame):
+        if pressed.is_set():
+            raise KeyboardInterrupt
+        pressed.set()
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield pressed.is_set
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def run_sweep(spec, *, workers: int | None = None, scheduler=None, out=None, resume: bool = False,
@@ -166,19 +199,21 @@ def run_sweep(spec, *, workers: int | None = None, scheduler=None, out=None, res
             progress(rows_done, len(rows))
 
     todo = deque(i for i in range(n_chunks) if i not in done)
-    with runner(workers, scheduler, force_workers) as run:
+    with _interrupts() as interrupted, runner(workers, scheduler, force_workers) as run:
         pending: dict = {}
         while todo or pending:
+            if interrupted():
+                raise KeyboardInterrupt
             # Keep the executor's slots full; this process takes the next chunk itself when it computes too.
             while run.executor is not None and run.accepting() and len(pending) < run.slots and todo:
                 i = todo.popleft()
                 pending[_submit(run, job, chunk_rows(i))] = i
             if run.inline and todo:
                 i = todo.popleft()
-                finished(i, evaluate_chunk(job, chunk_rows(i), in_worker=False))
+                finished(i, evaluate_chunk(job, chunk_rows(i), in_worker=False, stop=interrupted))
                 ready = [f for f in pending if f.done()]
             else:
-                ready, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                ready, _ = wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
             for f in ready:
                 finished(pending.pop(f), _result(f))
     if store is not None:

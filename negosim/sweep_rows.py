@@ -180,11 +180,13 @@ def output_columns(spec, parties: list[str]) -> dict[str, str]:
     return cols
 
 
-def evaluate_chunk(job: Job, rows: dict[str, list], in_worker: bool = True):
+def evaluate_chunk(job: Job, rows: dict[str, list], in_worker: bool = True, stop=None):
     """Compute the rows of one chunk; returns an Arrow table (inputs, then outputs).
 
     ``rows`` maps the input columns of :meth:`Sweep.rows` to lists of values;
     ``in_worker`` is False where the chunk runs in the user's own process.
+    ``stop``, if given, is asked before each row; when it returns True the chunk
+    is abandoned with KeyboardInterrupt (Ctrl-C, seen between rows).
     """
     import pyarrow as pa
     one_thread(blas=in_worker)
@@ -192,7 +194,11 @@ def evaluate_chunk(job: Job, rows: dict[str, list], in_worker: bool = True):
     spec = prep.spec
     axes = list(spec.axes)
     n = len(rows["row"])
-    records = [evaluate_row(prep, {a: rows[a][k] for a in axes}, int(rows["seed"][k])) for k in range(n)]
+    records = []
+    for k in range(n):
+        if stop is not None and stop():
+            raise KeyboardInterrupt
+        records.append(evaluate_row(prep, {a: rows[a][k] for a in axes}, int(rows["seed"][k])))
     data = dict(rows)
     for name in output_columns(spec, prep.parties):
         data[name] = [r[name] for r in records]

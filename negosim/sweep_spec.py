@@ -42,6 +42,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, model_validator
 
 from .errors import NegosimError, PathError, ScenarioError
+from .limits import MAX_NUMBER
 from .scenario import ProtocolSettings
 
 _CFG = ConfigDict(extra="forbid", frozen=True, strict=True)
@@ -49,9 +50,9 @@ _CFG = ConfigDict(extra="forbid", frozen=True, strict=True)
 #: Most rows one sweep may have (a guard against a typo such as ``steps: 100000``).
 MAX_ROWS = 10_000_000
 
-#: Largest magnitude of a number on a sweep axis (values and range bounds), the same bound as
-#: any real number of a scenario file; beyond it sums of utilities stop being exact.
-MAX_AXIS_NUMBER = 1e6
+#: Largest magnitude of a number on a sweep axis (values and range bounds): the bound of every
+#: real number of a scenario file, since an axis sets such a number.
+MAX_AXIS_NUMBER = MAX_NUMBER
 
 #: Allowed bounds of a party number by its field (dotted-path axes are checked against them).
 FIELD_BOUNDS: dict[str, tuple[float | None, float | None, bool]] = {

@@ -96,6 +96,14 @@ def _server_start() -> None:
     sweep = _sweep_pid()
     if sweep is not None and os.getppid() != sweep:
         os._exit(1)  # the sweep's process died before the death signal was set
+    sys.excepthook = _server_excepthook
+
+
+def _server_excepthook(kind, value, tb) -> None:
+    # The server's loop ends with an exception when a fork fails (ulimit -u, no memory); the sweep's
+    # process reports that its workers could not start, so a traceback here would only be noise.
+    if not issubclass(kind, (OSError, KeyboardInterrupt, SystemExit)):
+        print(f"negosim sweep worker server: {kind.__name__}: {value}", file=sys.stderr)
 
 
 def warm_up() -> None:

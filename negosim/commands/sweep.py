@@ -16,7 +16,7 @@ def add_parser(sub) -> None:
     from ..runners import MAX_WORKERS, SCHEDULER_TIMEOUT_S
     p.add_argument("spec", metavar="SPEC.yaml", help="the sweep spec")
     p.add_argument("--scheduler", metavar="ADDR",
-                   help=f"address of a Dask scheduler, e.g. tcp://host:8786 (it must answer within "
+                   help=f"address of a Dask scheduler, e.g. tcp://host:8786 (must answer within "
                         f"{SCHEDULER_TIMEOUT_S} s)")
     p.add_argument("--workers", type=int_in(1, MAX_WORKERS), metavar="N",
                    help="processes computing rows, this one included (default: one per CPU; 1 runs serially; "

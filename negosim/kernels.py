@@ -168,6 +168,33 @@ def _dominates(F, j, X, i):
 
 
 @njit(cache=True)
+def front_extend(U, order, nf, lo, hi):
+    """Go on with the pass of :func:`front_sorted` over rows ``lo..hi`` of ``U``.
+
+    ``order[:nf]`` holds the front of the rows before ``lo`` (updated in place).
+    Returns the new ``nf`` and the number of dominance tests made, so that a
+    caller can take the pass in steps: to show progress, or to stop when it
+    costs more than it may.
+    """
+    tests = 0
+    for i in range(lo, hi):
+        dominated = False
+        for f in range(nf):
+            j = order[f]
+            tests += 1
+            if _dominates(U, j, U, i):
+                dominated = True
+                if f > 0:  # move the successful dominator to the front
+                    order[f] = order[0]
+                    order[0] = j
+                break
+        if not dominated:
+            order[nf] = i
+            nf += 1
+    return nf, tests
+
+
+@njit(cache=True)
 def front_sorted(U):
     """Indices of the non-dominated rows of ``U``, given rows sorted by descending sum.
 
@@ -178,20 +205,7 @@ def front_sorted(U):
     """
     N = U.shape[0]
     order = np.empty(N, np.int64)
-    nf = 0
-    for i in range(N):
-        dominated = False
-        for f in range(nf):
-            j = order[f]
-            if _dominates(U, j, U, i):
-                dominated = True
-                if f > 0:  # move the successful dominator to the front
-                    order[f] = order[0]
-                    order[0] = j
-                break
-        if not dominated:
-            order[nf] = i
-            nf += 1
+    nf, _ = front_extend(U, order, 0, 0, N)
     return np.sort(order[:nf])
 
 

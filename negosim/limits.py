@@ -75,3 +75,28 @@ MAX_WORKERS = 1024
 
 #: Seconds a Dask scheduler (``--scheduler``) has to answer before the sweep gives up.
 SCHEDULER_TIMEOUT_S = 5
+
+
+# Exact analysis (docs/limits.md, "Parties and packages"): read by negosim.analysis and
+# negosim.commands.analyze.
+
+#: Work units the exact engine does in about a second on two cores: one unit is one party's
+#: test of one pair of half rows in the compiled loops (about 1 ns measured on 2 cores with
+#: every pair visited), or one coordinate of one dominance test of the Pareto filter.
+WORK_PER_SECOND = 1_000_000_000
+
+#: Default of ``analyze --max-work`` and of ``negosim.analyze(max_work=None)``: an analysis whose
+#: estimated work exceeds it is refused before it starts. About 10 minutes on two cores at
+#: ``WORK_PER_SECOND``; the estimate is an upper bound (most runs end much sooner).
+MAX_WORK = 600 * WORK_PER_SECOND
+
+#: Work the Pareto front may take when nobody asked for it (``analyze`` without ``--pareto``
+#: shows its size only when it is this cheap, about 2 s); past it the front is skipped.
+FRONT_AUTO_WORK = 2 * WORK_PER_SECOND
+
+#: ``analyze --samples``: most draws (each draw holds every table of the scenario; 10^6 draws of
+#: the shipped plans take minutes and gigabytes).
+MAX_SAMPLES = 1_000_000
+
+#: ``analyze --top``: most minimal repairs listed (each is kept for every row of a half).
+MAX_TOP = 1000

@@ -198,3 +198,125 @@ def test_samples_at_64_parties_agree_with_direct_scoring(tmp_path):
     assert rb["whole_space"] and rb["index"] == int(np.argmax(counts))  # argmax: lowest index of the ties
     assert rb["odds"]["all"]["draws"] == int(counts.max()) and rb["any_draw"] == int((counts > 0).sum())
     assert [x["draws"] for x in rb["ranking"]] == sorted(counts.tolist(), reverse=True)[:len(rb["ranking"])]
+
+
+# --------------------------------------------------------------------------- work estimate, progress, front
+
+def _one_line_exit_2(r, start: str) -> str:
+    assert r.returncode == 2, (r.returncode, r.stdout[-300:], r.stderr[-300:])
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(start), r.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("provisions", [40, 62])
+def test_hopeless_space_is_refused_before_any_work(tmp_path, provisions):
+    # 10**12 and 4.6 * 10**18 binary packages: the estimate comes from option counts alone.
+    path = tmp_path / "big.yaml"
+    negosim.dump(negosim.random_scenario(parties=4, provisions=provisions, options=2, seed=0), path)
+    r = run_cli("analyze", str(path), timeout=60)
+    line = _one_line_exit_2(r, f"analysing all {2**provisions:.3g} packages (4 parties) would take up to about")
+    assert "more than --max-work 6e+11" in line and "pass --max-work " in line and r.stdout == ""
+
+
+def test_max_work_overrides_and_the_suggested_value_runs(tmp_path):
+    path = tmp_path / "s.yaml"
+    s = negosim.random_scenario(parties=4, provisions=5, options=3, seed=0)
+    negosim.dump(s, path)
+    line = _one_line_exit_2(run_cli("analyze", str(path), "--max-work", "1000"), "analysing all 243 packages")
+    suggested = line.split("pass --max-work ")[1].split()[0]
+    assert float(suggested) >= 243 * 2 * 4  # two passes over every pair, four parties
+    r = run_cli("analyze", str(path), "--max-work", suggested, "--json")
+    assert r.returncode == 0, r.stderr
+    assert _strict_json(r.stdout)["space_size"] == 243
+    with pytest.raises(NegosimError, match="--max-work"):
+        negosim.analyze(s, max_work=1000)
+    assert negosim.analyze(s, max_work=None).space_size == 243
+
+
+def _many_parties_full_zone(path, provisions=10):
+    # 12 parties, reservation 0: every package is in the zone and almost every one on the front.
+    negosim.dump(negosim.random_scenario(parties=12, provisions=provisions, options=4, seed=0, reservation=0.0), path)
+
+
+def test_unrequested_front_is_skipped_when_costly(tmp_path):
+    path = tmp_path / "p12.yaml"
+    _many_parties_full_zone(path)
+    r = run_cli("analyze", str(path), "--json", timeout=60)
+    assert r.returncode == 0, r.stderr
+    d = _strict_json(r.stdout)
+    assert d["zone_size"] == 4**10 and d["pareto_size"] is None
+    assert d["meta"]["pareto_skipped"].startswith("the Pareto front of ")
+    assert d["solutions"]["utilitarian"] is not None
+    r = run_cli("analyze", str(path), timeout=60)
+    assert r.returncode == 0 and "Pareto front: -" in r.stdout
+    # Asked for, it is refused up front: its estimate is far past the default limit.
+    line = _one_line_exit_2(run_cli("analyze", str(path), "--pareto", timeout=60), "the Pareto front of ")
+    assert "in 12 dimensions would take up to about" in line and "--max-work" in line
+
+
+def test_cheap_front_is_still_computed_by_default(tmp_path):
+    path = tmp_path / "s.yaml"
+    s = negosim.random_scenario(parties=3, provisions=6, options=3, seed=2, reservation=0.4)
+    negosim.dump(s, path)
+    d = _strict_json(run_cli("analyze", str(path), "--json").stdout)
+    assert d["pareto_size"] == len(brute(s)["front"]) > 0 and "pareto_skipped" not in d["meta"]
+
+
+def _slow_file(path):
+    # mean_of_addressed scores whole packages in chunks: a million of them take a few seconds.
+    data = negosim.random_scenario(parties=4, provisions=10, options=4, seed=0, reservation=0.3).model_dump(mode="json")
+    data["aggregation"] = "mean_of_addressed"
+    negosim.dump(Scenario.model_validate(data), path)
+
+
+def test_long_analysis_shows_progress_with_time_left(tmp_path, monkeypatch):
+    path = tmp_path / "slow.yaml"
+    _slow_file(path)
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich draws on stderr as on a terminal
+    r = run_cli("analyze", str(path))
+    assert r.returncode == 0, r.stderr
+    assert "left" in r.stderr and "%" in r.stderr and ("zone" in r.stderr or "repairs" in r.stderr)
+    assert "Verdicts on the draft" in r.stdout and "left" not in r.stdout
+    quiet = run_cli("analyze", str(path), "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    js = run_cli("analyze", str(path), "--json")
+    assert js.returncode == 0 and js.stderr == ""
+    assert _strict_json(js.stdout)["space_size"] == 4**10
+
+
+def test_short_analysis_shows_no_progress(tmp_path, monkeypatch):
+    path = tmp_path / "s.yaml"
+    negosim.dump(negosim.random_scenario(parties=3, provisions=4, options=3, seed=0), path)
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    r = run_cli("analyze", str(path))
+    assert r.returncode == 0 and r.stderr == ""
+
+
+# --------------------------------------------------------------------------- flags
+
+@pytest.mark.parametrize("flag, value, start", [
+    ("--seed", "-1", "negosim analyze: error: argument --seed: must be a whole number from 0"),
+    ("--seed", "1.5", "negosim analyze: error: argument --seed: must be a whole number from 0"),
+    ("--samples", "1e9", "negosim analyze: error: argument --samples: must be a whole number from 0 to 1000000"),
+    ("--samples", "-3", "negosim analyze: error: argument --samples: must be a whole number from 0 to 1000000"),
+    ("--samples", "1", "--samples must be 0 (off) or at least 2"),
+    ("--top", "1e9", "negosim analyze: error: argument --top: must be a whole number from 0 to 1000"),
+    ("--top", "-1", "negosim analyze: error: argument --top: must be a whole number from 0 to 1000"),
+    ("--max-work", "0", "negosim analyze: error: argument --max-work: must be a whole number from 1"),
+    ("--max-work", "abc", "negosim analyze: error: argument --max-work: must be a whole number from 1"),
+])
+def test_analyze_flags_are_checked(flag, value, start):
+    base = ROOT / "tests" / "data" / "malformed" / "_parts" / "base.yaml"
+    _one_line_exit_2(run_cli("analyze", str(base), f"{flag}={value}"), start)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e309", "abc", "", "0x10"])
+def test_param_values_must_be_finite_numbers(value):
+    r = run_cli("analyze", str(ROOT / "scenarios" / "plan28_2025_11.yaml"), "--param", f"us_pressure={value}")
+    _one_line_exit_2(r, f"--param us_pressure: {value!r} is not a finite number")
+
+
+def test_param_without_name_or_value():
+    r = run_cli("analyze", str(ROOT / "scenarios" / "plan28_2025_11.yaml"), "--param", "=1")
+    _one_line_exit_2(r, "--param expects NAME=VALUE")

@@ -16,14 +16,20 @@ def add_scenario_args(p: argparse.ArgumentParser) -> None:
 
 
 def parse_params(items: list[str]) -> dict[str, float]:
-    """``["us_pressure=0.5"]`` -> ``{"us_pressure": 0.5}``."""
+    """``["us_pressure=0.5"]`` -> ``{"us_pressure": 0.5}``; each value must be a finite number.
+
+    >>> parse_params(["a=0.5", " b = -1e-3"])
+    {'a': 0.5, 'b': -0.001}
+    """
+    from ..argtypes import finite_float
     out = {}
     for item in items:
         name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise NegosimError(f"--param expects NAME=VALUE (got '{item}')")
+        if not sep or not name.strip():
+            raise NegosimError(f"--param expects NAME=VALUE (got {item[:60]!r})")
         try:
-            out[name.strip()] = float(value)
-        except ValueError:
-            raise NegosimError(f"--param {name}: '{value}' is not a number") from None
+            # nan, inf and 1e309 parse as floats but make no scenario number: refused like text
+            out[name.strip()] = finite_float()(value.strip())
+        except argparse.ArgumentTypeError:
+            raise NegosimError(f"--param {name.strip()[:40]}: {value.strip()[:40]!r} is not a finite number") from None
     return out

@@ -66,7 +66,8 @@ class Odds:
         return wilson(self.k, self.n, self.confidence)
 
     def to_json(self) -> dict:
-        return {"p": self.p, "ci": list(self.ci), "draws": self.k}
+        # No draws: no estimate. None rather than NaN, which is not JSON.
+        return {"p": self.p if self.n else None, "ci": list(self.ci), "draws": self.k}
 
 
 @dataclass

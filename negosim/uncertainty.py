@@ -501,7 +501,9 @@ def half_utilities(tables: Tables, cols, X, fixed: dict[int, int] | None = None,
         loc = np.zeros(n, np.int64)
         while k < len(cols) and (g.shape[2] == 1 or g.shape[2] * int(cs.radix[cols[k]]) <= max(n, 16)):
             r = int(cs.radix[cols[k]])
-            g = (g[:, :, :, None] + tables.wv[:, :, cols[k], None, :r]).reshape(tables.n, cs.n_parties, -1)
+            # An explicit size: with zero draws, reshape cannot infer a -1.
+            g = (g[:, :, :, None] + tables.wv[:, :, cols[k], None, :r]).reshape(tables.n, cs.n_parties,
+                                                                               g.shape[2] * r)
             loc = loc * r + X[:, k]
             k += 1
         if g.shape[2] == n and (loc == np.arange(n)).all():

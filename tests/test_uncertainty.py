@@ -459,3 +459,17 @@ def test_cli_analyze_samples_json_and_human(tmp_path, cli):
         assert words in human.stdout
     bad = cli("analyze", str(path), "--samples", "1")
     assert bad.returncode == 2 and "--samples" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_degenerate_draw_counts():
+    # 0 and 1 draws: odds without an estimate are None in JSON (not NaN), most_robust refuses in words.
+    s = widen(negosim.random_scenario(parties=3, provisions=4, options=3, seed=0), 0.1)
+    for n in (0, 1):
+        t = sample_tables(s, n, seed=0)
+        odds = package_odds(t, {"draft": t.base.draft})[0]
+        assert odds.all.n == n and json.dumps(odds.to_json(), allow_nan=False)  # raises on NaN
+        assert (odds.all.to_json()["p"] is None) == (n == 0)
+        with pytest.raises(NegosimError, match="at least 2 draws"):
+            most_robust(t)
+    d = distance_to_yes(negosim.random_scenario(parties=2, provisions=3, options=2, seed=0))  # nothing uncertain
+    assert all(x.flip is None and "no number" in x.reason for x in d.values())

@@ -11,7 +11,8 @@ arithmetic where the docs say results are exact:
   ``QUANTUM`` = 2**-40 (docs/model.md, "Utilities"), so a weighted-sum
   utility is an exact multiple of the quantum, held here as a ``Fraction``;
 - under ``mean_of_addressed`` the addressed products are divided by the sum of
-  the addressed (normalised) weights, exactly;
+  the addressed normalised weights, exactly (the engine divides in floating
+  point: the two agree to ~1e-16, exactly where weights are binary fractions);
 - a party accepts when no red line of it fires and ``u >= r - 1e-9``;
 - gains, the four solution objectives and the Nash products of repairs are
   compared exactly, so a tie is a tie of the real numbers, broken as the docs
@@ -144,8 +145,10 @@ class Reference:
             total = sum(w)
             if total <= 0:
                 raise ValueError(f"parties.{name}.weights are all zero")
+            # the exact normalised weights (the denominators of mean_of_addressed) ...
+            weight.append([Fraction(x) / sum(map(Fraction, w)) for x in w])
+            # ... and the products w*v of the float weights, rounded as docs/model.md says
             w = [x / total for x in w]
-            weight.append([Fraction(x) for x in w])
             # w*v rounded to the quantum; values clipped to [0, 1]; no value (weight 0) counts 0
             wq.append([[quanta(w[j] * min(max(nums.get((name, "values", prov, o), 0.0), 0.0), 1.0))
                         for o in self.options[j]] for j, prov in enumerate(self.provisions)])

@@ -351,3 +351,27 @@ def test_nash_exact_tie_with_fractional_powers():
     ref = Reference(load(data))
     assert ref.solutions["nash"] == 0
     assert negosim.analyze(load(data)).solutions["nash"].index == 0
+
+
+@pytest.mark.xfail(strict=True, reason="mean_of_addressed divides by a floating-point sum of the "
+                   "normalised weights: 1/7 + 4/7 + 2/7 sums to 0.9999999999999999, so a utility of "
+                   "exactly 0.5 becomes 0.5000000000000001 and a zero gain counts as positive")
+def test_mean_of_addressed_exact_zero_gain():
+    # One package. p1: weights 1, 4, 2 (rescaled to 1/7, 4/7, 2/7), value .875 on b, so
+    # u = (4/7 * .875) / (1/7 + 4/7 + 2/7) = .5 exactly: its reservation, a gain of 0. With every
+    # provision addressed mean_of_addressed equals weighted_sum, where the engine gets .5 and no
+    # Nash point. docs/model.md: Nash is undefined when no zone package gives every bargainer a
+    # positive gain; the engine returns package 0 with a Nash product of 1.1e-16.
+    def one():
+        return {"label": "X", "options": {"o0": {"label": "O0"}}}
+    data = {"negosim": 1, "name": "sevenths", "aggregation": "mean_of_addressed",
+            "provisions": {"a": one(), "b": one(), "c": one()},
+            "parties": {"p0": {"reservation": 0.5, "weights": {"a": 1.0, "b": 0.0, "c": 0.0},
+                               "values": {"a": {"o0": 1.0}}},
+                        "p1": {"reservation": 0.5, "weights": {"a": 1.0, "b": 4.0, "c": 2.0},
+                               "values": {"a": {"o0": 0.0}, "b": {"o0": 0.875}, "c": {"o0": 0.0}}}},
+            "draft": {"a": "o0", "b": "o0", "c": "o0"}}
+    assert Reference(load(data)).solutions["nash"] is None
+    weighted = dict(data, aggregation="weighted_sum")
+    assert negosim.analyze(load(weighted)).solutions["nash"] is None
+    assert negosim.analyze(load(data)).solutions["nash"] is None

@@ -177,6 +177,9 @@ def test_sampling_is_reproducible_and_keyed_by_path():
     # A spawned SeedSequence works as a seed (sweeps pass one per row).
     ss = np.random.SeedSequence(7).spawn(2)[1]
     assert np.array_equal(sample_tables(s, 5, seed=ss).wv, sample_tables(s, 5, seed=ss).wv)
+    # Sibling seeds (one per sweep row or replicate) draw different numbers: their spawn keys count.
+    first, second = np.random.SeedSequence(7).spawn(2)
+    assert not np.array_equal(sample_tables(s, 5, seed=first).numbers, sample_tables(s, 5, seed=second).numbers)
 
 
 def _with_parameter(s: Scenario) -> Scenario:

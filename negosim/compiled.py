@@ -35,6 +35,92 @@ from .space import PackageSpace
 QUANTUM = 2.0 ** -40
 #: A party accepts when its utility reaches its reservation minus this.
 TOLERANCE = 1e-9
+#: Cost of a crossed red line in a shortfall (larger than any utility gap).
+RED_LINE_COST = 10.0
+
+
+# -- the acceptance rule ------------------------------------------------------
+# Everything in negosim that decides acceptance goes through these functions;
+# numba kernels jit ``meets`` itself (see kernels.py), so a change here changes
+# every consumer at once.
+
+def meets(u, thr):
+    """Whether a utility reaches an acceptance threshold (the one comparison).
+
+    Plain Python on purpose: numpy calls it on arrays, and the numba kernels
+    compile this same function (``numba.njit(inline="always")(meets)``).
+
+    >>> bool(meets(0.5, thresholds(0.5)))
+    True
+    """
+    return u >= thr
+
+
+def thresholds(reservation):
+    """The lowest utility each party accepts: reservation minus ``TOLERANCE``.
+
+    >>> float(thresholds(0.5)) == 0.5 - TOLERANCE
+    True
+    """
+    return np.asarray(reservation, dtype=np.float64) - TOLERANCE
+
+
+def _along(reservation, util):
+    # Reservations carry every axis of util but the last (packages): add that one.
+    r = np.asarray(reservation, dtype=np.float64)
+    return r[..., None] if r.ndim < np.ndim(util) else r
+
+
+def accepts(util, red, reservation):
+    """Whether a party accepts: no red line crossed and utility reaches reservation - TOLERANCE.
+
+    Parameters
+    ----------
+    util : utilities, packages on the last axis (``[P, n]``, ``[S, P, n]``) or a scalar.
+    red : whether a red line is crossed; broadcasts against ``util``.
+    reservation : reservations with util's axes but the last (``[P]``, ``[S, P]``),
+        or util's full shape.
+
+    Returns
+    -------
+    bool ndarray (or numpy bool for scalars) of the broadcast shape.
+
+    Examples
+    --------
+    >>> accepts(np.array([[0.5, 0.4]]), np.array([[False, False]]), np.array([0.5])).tolist()
+    [[True, False]]
+    >>> bool(accepts(0.9, True, 0.5))
+    False
+    """
+    return ~np.asarray(red, dtype=bool) & meets(util, thresholds(_along(reservation, util)))
+
+
+def unanimous(ok, needed, axis: int = -2):
+    """Whether every party whose consent is needed accepts.
+
+    Parameters
+    ----------
+    ok : bool ndarray of acceptances, parties on ``axis`` (``[P, n]``, ``[S, P, n]``).
+    needed : bool ndarray broadcasting against ``ok``: whose consent is needed.
+    axis : the parties' axis (default: second to last).
+
+    >>> unanimous(np.array([[True, False], [False, False]]), np.array([[True], [False]])).tolist()
+    [True, False]
+    """
+    return (np.asarray(ok, dtype=bool) | ~np.asarray(needed, dtype=bool)).all(axis=axis)
+
+
+def shortfall(util, red, needed, reservation, red_cost: float = RED_LINE_COST):
+    """How far each needed party is from accepting: gap below its threshold plus ``red_cost`` per red line.
+
+    Zero for parties whose consent is not needed; shapes as in :func:`accepts`.
+
+    >>> shortfall(np.array([[0.3], [0.9]]), np.array([[False], [True]]), np.array([[True], [True]]),
+    ...           np.array([0.5, 0.5])).round(6).tolist()
+    [[0.2], [10.0]]
+    """
+    gap = np.maximum(thresholds(_along(reservation, util)) - util, 0.0)
+    return np.where(needed, gap + red_cost * np.asarray(red, dtype=bool), 0.0)
 
 
 def quantize(x):
@@ -81,12 +167,12 @@ class Scores:
     @property
     def accepts(self) -> np.ndarray:
         """Whether each party accepts: no red line crossed, utility reaches reservation."""
-        return ~self.red & (self.util >= self.reservation[:, None] - TOLERANCE)
+        return accepts(self.util, self.red, self.reservation)
 
     @property
     def in_zone(self) -> np.ndarray:
         """Whether every party whose consent is needed accepts (``[n]``)."""
-        return (self.accepts | ~self.needed).all(axis=0)
+        return unanimous(self.accepts, self.needed)
 
 
 class CompiledScenario:

@@ -19,11 +19,14 @@ import yaml
 from negosim.analysis import verdict
 from negosim.compare import compare
 from negosim.compiled import compile_scenario
-from negosim.errors import UnsourcedWarning
+from negosim.errors import NegosimError, UnsourcedWarning
 from negosim.provenance import overused_quotes, provenance, quote_loads, warn_unsourced
 from negosim.random_scenario import random_scenario
 from negosim.scenario import Scenario
 from negosim.yamlio import load_scenario
+
+from reference import QUANTUM, quanta
+from reference_package import package_verdicts
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -65,6 +68,22 @@ def test_scenario_loads_with_every_quote_checked(loaded, name):
         f"article folder {ls.articles} is missing: quotes of {name} cannot be checked")
     assert set(ls.scenario.parties) == {"us", "ukraine", "russia", "europe"}
     assert set(ls.scenario.sources) == {"A000", "A001", "A002", "A003", "A004"}
+
+
+def test_a_quote_missing_from_its_article_fails_the_load(loaded, tmp_path):
+    # The quotes really are checked: one word changed in one of base.yaml's quotes stops every file.
+    text = (SCENARIOS / "base.yaml").read_text(encoding="utf-8")
+    quote = "he was willing to stop the war at the current front line"
+    assert text.count(quote) >= 1
+    (tmp_path / "base.yaml").write_text(text.replace(quote, quote.replace("willing", "eager")), encoding="utf-8")
+    (tmp_path / "plan28_2025_11.yaml").write_text((SCENARIOS / "plan28_2025_11.yaml").read_text(encoding="utf-8"),
+                                                  encoding="utf-8")
+    with pytest.raises(NegosimError, match="eager to stop the war"):
+        load_scenario(tmp_path / "plan28_2025_11.yaml", articles=loaded["base.yaml"].articles)
+    # The untouched copy loads from the same place.
+    (tmp_path / "base.yaml").write_text(text, encoding="utf-8")
+    assert load_scenario(tmp_path / "plan28_2025_11.yaml", articles=loaded["base.yaml"].articles).scenario.draft \
+        == loaded["plan28_2025_11.yaml"].scenario.draft
 
 
 @pytest.mark.parametrize("name", ROUND_FILES)
@@ -115,15 +134,64 @@ def test_no_quote_supports_more_than_three_numbers(loaded, name):
     assert overused_quotes(loaded[name]) == {}
 
 
+def _tolerance(s: Scenario) -> float:
+    """Utilities agree with the definitions to half a quantum per rounded product and bonus."""
+    return (len(s.provisions) + max(len(p.linkages) for p in s.parties.values())) * float(QUANTUM)
+
+
+def _reason(v: dict) -> str:
+    """The reason docs/model.md's acceptance rule gives for a verdict (the engine's wording)."""
+    u, r = float(v["utility"]), v["reservation"]
+    if v["red_lines"]:
+        why = "crosses red line " + ", ".join(v["red_lines"])
+    elif v["accepts"]:
+        why = f"utility {u:.3f} reaches reservation {r:.3f}"
+    else:
+        why = f"utility {u:.3f} is {r - u:.3f} short of reservation {r:.3f}"
+    return why if v["needed"] else why + " (its consent is not needed for this package)"
+
+
+def _check_draft_verdicts(s: Scenario, got: dict) -> dict:
+    """``got`` (party -> verdict JSON) against the draft scored from the definitions."""
+    want = package_verdicts(s, dict(s.draft))
+    assert list(got) == list(s.parties)
+    for party, v in got.items():
+        w = want[party]
+        assert abs(v["utility"] - float(w["utility"])) <= _tolerance(s), party
+        assert (v["accepts"], v["needed"], v["red_lines"]) == (w["accepts"], w["needed"], w["red_lines"]), party
+        assert v["reservation"] == w["reservation"] and v["margin"] == v["utility"] - v["reservation"], party
+        assert sorted(v["linkages"]) == sorted(w["linkages"]), party
+        assert v["reason"] == _reason(w), party
+    return want
+
+
 @pytest.mark.parametrize("name", IDS)
-def test_analyze_runs_and_explains_every_verdict(name):
+def test_analyze_runs_and_explains_every_verdict(loaded, name):
     res = cli("analyze", str(SCENARIOS / name), "--json", "--top", "1")
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
-    assert set(out["draft"]) == {"us", "ukraine", "russia", "europe"}
-    for party, v in out["draft"].items():
-        assert v["reason"], party
-    assert out["space_size"] > 1e8
+    s = loaded[name].scenario
+    want = _check_draft_verdicts(s, out["draft"])
+    assert out["draft_accepted"] == all(v["accepts"] or not v["needed"] for v in want.values())
+    size = 1
+    for prov in s.provisions.values():
+        size *= len(prov.options)
+    assert out["space_size"] == size > 1e8
+    # A rejected draft needs a repair, and a repair changes exactly repair_size provisions into a
+    # package every needed party accepts by the same definitions.
+    assert out["repair_size"] != 0
+    if out["repairs"]:
+        rep = out["repairs"][0]
+        assert len(rep["changes"]) == out["repair_size"]
+        assert rep["package"] == {**s.draft, **rep["changes"]}
+        pv = package_verdicts(s, rep["package"])
+        assert all(v["accepts"] or not v["needed"] for v in pv.values())
+        assert all(abs(rep["utilities"][p] - float(v["utility"])) <= _tolerance(s) for p, v in pv.items())
+    for sol in out["solutions"].values():
+        if sol is not None:
+            pv = package_verdicts(s, sol["package"])
+            assert all(v["accepts"] or not v["needed"] for v in pv.values())
+            assert all(abs(sol["utilities"][p] - float(v["utility"])) <= _tolerance(s) for p, v in pv.items())
 
 
 def _check_sources_json(out: dict) -> None:
@@ -150,13 +218,33 @@ def test_sources_cli_json():
     _check_sources_json(json.loads(res.stdout))
 
 
-def test_sources_cli_table_and_filters():
+def _assumed_paths(s: Scenario, party: str) -> list[str]:
+    """The party's numbers that carry an assumption, walked from the model in document order."""
+    p = s.parties[party]
+    nums = [("reservation", p.reservation), *((f"weights.{k}", w) for k, w in p.weights.items()),
+            *((f"values.{j}.{o}", v) for j, vals in p.values.items() for o, v in vals.items()),
+            *((f"linkages.{lk.id}.bonus", lk.bonus) for lk in p.linkages)]
+    return [f"parties.{party}.{path}" for path, n in nums if n.assumption]
+
+
+def test_sources_cli_table_and_filters(loaded):
     res = cli("sources", str(SCENARIOS / "plan28_2025_11.yaml"), "--party", "europe", "--status", "assumption")
     assert res.returncode == 0, res.stderr
-    assert "parties.europe.reservation" in res.stdout
-    assert "parties.ukraine" not in res.stdout
-    assert "sourced (" in res.stdout
-    assert "A000" not in res.stdout  # only assumptions are listed
+    # Exactly Europe's assumed numbers are the table's rows, in order, each with its value and reason.
+    rows = [line.split("│")[1:-1] for line in res.stdout.splitlines() if line.startswith("│")]
+    s = loaded["plan28_2025_11.yaml"].scenario
+    assert [r[0].strip() for r in rows] == _assumed_paths(s, "europe")
+    assert len(rows) == 12
+    first = [c.strip() for c in rows[0]]
+    assert first == ["parties.europe.reservation", "0.45-0.65", "assumed", "", s.parties["europe"].reservation.assumption]
+    assert all(r[2].strip() == "assumed" for r in rows)  # only assumptions are listed
+    # The summary counts every number of the file (not only the filtered rows), as --json does.
+    counts = json.loads(cli("sources", str(SCENARIOS / "plan28_2025_11.yaml"), "--json").stdout)
+    summary = res.stdout.strip().splitlines()[-1]
+    share = 100 * counts["sourced"] / counts["numbers"]
+    assert summary == (f"{counts['numbers']} numbers: {counts['sourced']} sourced ({share:.1f}%), "
+                       f"{counts['assumptions']} assumptions, 0 unsourced; "
+                       f"{len(counts['defaults'])} left at the format's defaults.")
     res = cli("sources", str(SCENARIOS / "plan28_2025_11.yaml"), "--party", "nobody")
     assert res.returncode == 2 and "unknown party 'nobody'" in res.stderr
 
@@ -165,13 +253,22 @@ def test_validate_is_quiet_on_shipped_files_and_warns_on_bare_numbers(tmp_path):
     res = cli("validate", *map(str, FILES))
     assert res.returncode == 0, res.stderr
     assert "warning" not in res.stderr
+    # One line per file, with the catalogue's size counted from the file itself.
+    want = []
+    for f in FILES:
+        s = load_scenario(f).scenario
+        size = 1
+        for prov in s.provisions.values():
+            size *= len(prov.options)
+        want.append(f"ok: {f} ({len(s.provisions)} provisions, {len(s.parties)} parties, {size:,} packages)")
+    assert res.stdout.splitlines() == want
     bare = tmp_path / "bare.yaml"
     bare.write_text("negosim: 1\nname: bare\n"
                     "provisions: {p: {label: P, options: {a: {label: A, status_quo: true}, b: {label: B}}}}\n"
                     "parties: {x: {reservation: 0.5, weights: {p: 1}, values: {p: {a: 0, b: 1}}}}\n"
                     "draft: {p: a}\n", encoding="utf-8")
     res = cli("validate", str(bare))
-    assert res.returncode == 0
+    assert res.returncode == 0 and res.stdout.strip() == f"ok: {bare} (1 provisions, 1 parties, 2 packages)"
     assert "warning:" in res.stderr and "4 of 4 numbers" in res.stderr and "parties.x.reservation" in res.stderr
 
 
@@ -258,11 +355,47 @@ def test_compare_cli(tmp_path):
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert set(out) == {"provisions", "parties", "rounds", "steps"}
-    assert out["rounds"][0]["verdicts"]["ukraine"]["accepts"] is False
-    assert out["steps"][0]["changes"]["donbas"] == ["cede", "kyiv_holds"]
+    a, b = (load_scenario(f).scenario for f in files)
+    assert out["provisions"] == list(a.provisions) and out["parties"] == list(a.parties)
+    # Each round: its draft and the verdicts of the definitions on it.
+    for r, s in zip(out["rounds"], (a, b)):
+        assert r["draft"] == dict(s.draft)
+        want = _check_draft_verdicts(s, r["verdicts"])
+        assert r["accepted"] == all(v["accepts"] or not v["needed"] for v in want.values())
+    assert out["rounds"][0]["verdicts"]["ukraine"]["red_lines"] == ["no_cession_donbas"]
+    # The step: the draft difference, each change's effect as the change of that provision's
+    # rounded product w*v (weighted_sum: linkages are not a provision's effect), the margins.
+    step = out["steps"][0]
+    assert step["changes"] == {p: [a.draft[p], b.draft[p]] for p in a.provisions if a.draft[p] != b.draft[p]}
+    assert step["changes"]["donbas"] == ["cede", "kyiv_holds"]
+    for prov, (old, new) in step["changes"].items():
+        for party, p in a.parties.items():
+            total = sum(max(w.point, 0.0) for w in p.weights.values())
+            w = max(p.weights[prov].point, 0.0) / total
+            vals = p.values.get(prov, {})
+            q = [quanta(w * min(max(vals[o].point if o in vals else 0.0, 0.0), 1.0)) for o in (old, new)]
+            assert step["effects"][prov][party] == float((q[1] - q[0]) * QUANTUM), (prov, party)
+    margins = {p: [r["verdicts"][p]["margin"] for r in out["rounds"]] for p in a.parties}
+    assert step["margins"] == margins
+    flips = {p: [r["verdicts"][p]["accepts"] for r in out["rounds"]] for p in a.parties}
+    assert step["flips"] == {p: f for p, f in flips.items() if f[0] != f[1]} == {"russia": [True, False],
+                                                                                  "europe": [False, True]}
     res = cli("compare", *files)
     assert res.returncode == 0, res.stderr
-    for text in ("Drafts side by side", "verdict on each draft", "What changed", "donbas: cede -> kyiv_holds"):
+    for text in ("Drafts side by side", "verdict on each draft", "What changed"):
         assert text in res.stdout
+    # The verdict table shows each party's verdict and margin on each draft, to three decimals.
+    for p in a.parties:
+        cells = []
+        for r in out["rounds"]:
+            v = r["verdicts"][p]
+            cells.append(f"{'accepts' if v['accepts'] else 'rejects'} {v['margin']:+.3f}"
+                         + (" (red line)" if v["red_lines"] else ""))
+        assert any(line.split("│")[1:-1] and [c.strip() for c in line.split("│")[1:-1]] == [p, *cells]
+                   for line in res.stdout.splitlines()), (p, cells)
+    # Each change line names the parties it moves, with their effects to three decimals.
+    for prov, (old, new) in step["changes"].items():
+        moved = " ".join(f"{p}{e:+.3f}" for p, e in step["effects"][prov].items() if round(e, 3) != 0)
+        assert f"{prov}: {old} -> {new}  ({moved})" in res.stdout, prov
     res = cli("compare", *files, "--param", "nonsense=1")
     assert res.returncode == 2 and "unknown parameter" in res.stderr

@@ -39,7 +39,6 @@ Example
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 
 import numpy as np
@@ -103,17 +102,16 @@ def perturbed_numbers(scenario: Scenario, rng: np.random.Generator, noise: float
 
 def with_row(believed: CompiledScenario, true: CompiledScenario, owner: int | None) -> CompiledScenario:
     """A private copy of ``believed`` whose row ``owner`` is taken from ``true``."""
-    view = copy.copy(believed)
+    rows = {}
     for name in ("wv", "weights", "values", "reservation", "power", "discount", "drift"):
         arr = getattr(believed, name).copy()
         if owner is not None:
             arr[owner] = getattr(true, name)[owner]
-        setattr(view, name, arr)
+        rows[name] = arr
+    terms = believed.terms
     if owner is not None:
-        view.terms = [t for t in believed.terms if t.party != owner] + [t for t in true.terms if t.party == owner]
-    else:
-        view.terms = list(believed.terms)
-    return view
+        terms = [t for t in believed.terms if t.party != owner] + [t for t in true.terms if t.party == owner]
+    return dataclasses.replace(believed, terms=terms, **rows)
 
 
 class Beliefs:
@@ -262,13 +260,14 @@ def stack_views(beliefs: list[Beliefs]) -> CompiledScenario:
     """
     views = [b.view for b in beliefs]
     P = views[0].n_parties
-    stack = copy.copy(views[0])
-    for name in ("wv", "weights", "values", "reservation", "power", "discount", "drift", "always_needed",
-                 "vetoing", "veto_provs"):
-        setattr(stack, name, np.concatenate([getattr(v, name) for v in views]))
-    stack.party_ids = tuple(f"{v.party_ids[b] if b < P else 'mediator'}:{p}"
-                            for b, v in enumerate(views) for p in v.party_ids)
-    stack.terms = [dataclasses.replace(t, party=b * P + t.party) for b, v in enumerate(views) for t in v.terms]
+    rows = {name: np.concatenate([getattr(v, name) for v in views])
+            for name in ("wv", "weights", "values", "reservation", "power", "discount", "drift", "always_needed",
+                         "vetoing", "veto_provs")}
+    stack = dataclasses.replace(
+        views[0], **rows,
+        party_ids=tuple(f"{v.party_ids[b] if b < P else 'mediator'}:{p}"
+                        for b, v in enumerate(views) for p in v.party_ids),
+        terms=[dataclasses.replace(t, party=b * P + t.party) for b, v in enumerate(views) for t in v.terms])
     relink_views(stack, beliefs)
     return stack
 
@@ -278,7 +277,7 @@ def relink_views(stack: CompiledScenario, beliefs: list[Beliefs]) -> None:
     P = beliefs[0].view.n_parties
     for b, belief in enumerate(beliefs):
         stack.wv[b * P:(b + 1) * P] = belief.view.wv
-        belief.view.wv = stack.wv[b * P:(b + 1) * P]
+        belief.view = dataclasses.replace(belief.view, wv=stack.wv[b * P:(b + 1) * P])
 
 
 def reservations_at(cs: CompiledScenario, round_: int) -> np.ndarray:
@@ -286,7 +285,7 @@ def reservations_at(cs: CompiledScenario, round_: int) -> np.ndarray:
 
     >>> from negosim.random_scenario import random_scenario
     >>> cs = compile_scenario(random_scenario(parties=2, provisions=2, options=2, seed=0))
-    >>> cs.drift[:] = [0.01, -0.02]
+    >>> cs = dataclasses.replace(cs, drift=np.array([0.01, -0.02]))
     >>> reservations_at(cs, 11).round(3).tolist()
     [0.6, 0.3]
     """
@@ -295,9 +294,7 @@ def reservations_at(cs: CompiledScenario, round_: int) -> np.ndarray:
 
 def at_round(cs: CompiledScenario, round_: int) -> CompiledScenario:
     """A copy of the compiled scenario with the reservations of ``round_`` (arrays shared otherwise)."""
-    shifted = copy.copy(cs)
-    shifted.reservation = reservations_at(cs, round_)
-    return shifted
+    return dataclasses.replace(cs, reservation=reservations_at(cs, round_))
 
 
 __all__ = ["Beliefs", "at_round", "relink_views", "stack_views", "confidence_of", "perturbed_numbers", "reservations_at",

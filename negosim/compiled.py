@@ -175,14 +175,24 @@ class Scores:
         return unanimous(self.accepts, self.needed)
 
 
+@dataclass(frozen=True, eq=False, repr=False)
 class CompiledScenario:
     """Arrays of a scenario with parameters applied; see the module doc.
+
+    Immutable: built by :func:`compile_scenario`, changed only with
+    :func:`dataclasses.replace` (which shares the arrays it does not replace).
+    The arrays themselves stay writeable: an agent's private view learns by
+    editing its own ``wv`` in place (:mod:`negosim.beliefs`).
+    Equality is identity (arrays have no single truth value).
 
     Attributes
     ----------
     party_ids, provision_ids : tuple[str, ...]
     option_ids : tuple[tuple[str, ...], ...]
+    radix : ndarray [J]
+        Number of options of each provision.
     space : PackageSpace
+        Derived from ``radix`` (kept by ``replace`` while radix is unchanged).
     wv : ndarray [P, J, O]
         Weight times value, quantized (0 for padding).
     weights : ndarray [P, J]
@@ -197,14 +207,46 @@ class CompiledScenario:
         Parties whose consent some package needs (veto not ``none``).
     veto_provs : ndarray [P, J] bool
         For list vetoes, the provisions that make the party's consent needed.
-    terms : list[Term]
+    terms : tuple[Term, ...]
     draft : ndarray [J]
     aggregation : str
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from negosim.random_scenario import random_scenario
+    >>> cs = compile_scenario(random_scenario(parties=2, provisions=2, options=2, seed=0))
+    >>> low = dataclasses.replace(cs, reservation=cs.reservation - 0.1)
+    >>> low.wv is cs.wv, low.space is cs.space
+    (True, True)
     """
 
-    def __init__(self, **kw):
-        self.__dict__.update(kw)
-        self.space = PackageSpace(self.radix)
+    party_ids: tuple[str, ...]
+    provision_ids: tuple[str, ...]
+    option_ids: tuple[tuple[str, ...], ...]
+    radix: np.ndarray
+    wv: np.ndarray
+    weights: np.ndarray
+    values: np.ndarray
+    absent: np.ndarray
+    status_quo: np.ndarray
+    reservation: np.ndarray
+    power: np.ndarray
+    discount: np.ndarray
+    drift: np.ndarray
+    always_needed: np.ndarray
+    vetoing: np.ndarray
+    veto_provs: np.ndarray
+    terms: tuple[Term, ...]
+    draft: np.ndarray
+    aggregation: str
+    space: PackageSpace | None = None
+
+    def __post_init__(self):
+        # Frozen: derived fields are set through object.__setattr__, once, here.
+        object.__setattr__(self, "terms", tuple(self.terms))
+        if self.space is None or not np.array_equal(self.space.radix, self.radix):
+            object.__setattr__(self, "space", PackageSpace(self.radix))
 
     # -- helpers ------------------------------------------------------------
     @property

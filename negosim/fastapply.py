@@ -147,14 +147,11 @@ class AxisApplier:
         terms = list(cs.terms)
         for t, slot in self.i_bonus:
             terms[t] = replace(terms[t], bonus=float(quantize(vals[slot])))
-        out = CompiledScenario.__new__(CompiledScenario)
-        out.__dict__.update(cs.__dict__)
-        out.__dict__.update(
-            wv=quantize(weights[:, :, None] * values), weights=weights, values=values,
+        return replace(
+            cs, wv=quantize(weights[:, :, None] * values), weights=weights, values=values,
             reservation=vals[self.i_res], power=np.maximum(vals[self.i_power], 1e-12),
             discount=np.minimum(np.maximum(vals[self.i_discount], 1e-12), 1.0), drift=vals[self.i_drift],
             terms=terms, draft=cs.draft if draft is None else draft)
-        return out
 
     def scenario_for(self, row: dict):
         """The scenario with the row's dotted-path numbers and draft axes set (not re-validated).

@@ -28,7 +28,7 @@ True
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import itertools
 from dataclasses import dataclass
 
@@ -77,8 +77,7 @@ class Front:
         :func:`negosim.analysis.analyze` does for the zone's front.
         """
         from .analysis import pareto_front, zone_front
-        low = copy.copy(view)
-        low.reservation = np.asarray(floors, dtype=float)
+        low = dataclasses.replace(view, reservation=np.asarray(floors, dtype=float))
         if view.space.size <= SMALL_SPACE:
             every = view.space.all()
             s = low.score(every)

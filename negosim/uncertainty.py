@@ -167,13 +167,10 @@ class Tables:
 
     def compiled(self, s: int) -> CompiledScenario:
         """Draw ``s`` as a CompiledScenario (score it with ``.score`` like any other)."""
-        kw = dict(self.base.__dict__)
-        kw.pop("space", None)
-        kw.update(wv=self.wv[s], weights=self.weights[s], values=self.values[s],
-                  reservation=self.reservation[s], power=self.power[s], discount=self.discount[s],
-                  drift=self.drift[s],
-                  terms=[replace(t, bonus=float(self.bonus[s, i])) for i, t in enumerate(self.base.terms)])
-        return CompiledScenario(**kw)
+        return replace(self.base, wv=self.wv[s], weights=self.weights[s], values=self.values[s],
+                       reservation=self.reservation[s], power=self.power[s], discount=self.discount[s],
+                       drift=self.drift[s],
+                       terms=[replace(t, bonus=float(self.bonus[s, i])) for i, t in enumerate(self.base.terms)])
 
     def take(self, draws) -> "Tables":
         """The tables of some draws (an index array or a slice)."""

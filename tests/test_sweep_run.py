@@ -3,6 +3,7 @@ after the process is killed with SIGKILL at random moments."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -44,8 +45,9 @@ def test_rows_match_a_direct_analysis(spec, serial):
     for _, row in serial.iloc[[0, 17, 46]].iterrows():
         cs = compile_scenario(s, params={"push": row["push"]},
                               overrides={("parties", "p0", "reservation"): row["parties.p0.reservation"]})
-        cs.draft = cs.draft.copy()
-        cs.draft[1] = int(row["draft.x1"][1])
+        draft = cs.draft.copy()
+        draft[1] = int(row["draft.x1"][1])
+        cs = dataclasses.replace(cs, draft=draft)
         a = analyze(cs, top=0, pareto=False)
         assert row["zone_size"] == a.zone_size
         assert row["draft_accepted"] == a.draft_accepted

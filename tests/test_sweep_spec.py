@@ -3,6 +3,7 @@ the fast application of axes to compiled arrays."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import textwrap
 
@@ -132,7 +133,7 @@ def test_fast_application_of_parameters_only_and_draft_axes():
     cs = ap.compiled({"cost": -0.5, "draft.x2": "o1"})
     ref = compile_scenario(s, params={"cost": -0.5})
     assert cs.draft[2] == 1 and ref.draft[2] == list(s.provisions["x2"].options).index(s.draft["x2"])
-    ref.draft = cs.draft
+    ref = dataclasses.replace(ref, draft=cs.draft)
     _same(cs, ref)
     assert np.array_equal(ap.compiled({"cost": 0.0, "draft.x2": s.draft["x2"]}).draft, ap.base.draft)
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
+import negosim
 from negosim.cli import main
 from negosim.random_scenario import random_scenario
 from negosim.yamlio import dump_scenario
+
+from reference import Reference
 
 
 @pytest.fixture
@@ -19,43 +23,153 @@ def small(tmp_path):
     return path
 
 
-def test_run_tells_the_story_in_a_subprocess(cli, small):
-    r = cli("run", str(small), "--protocol", "alternating_offers", "--seed", "1", "--rounds", "30")
+@pytest.fixture
+def hard(tmp_path):
+    """The same scenario with reservations no package meets: its zone of agreement is empty."""
+    path = tmp_path / "hard.yaml"
+    dump_scenario(random_scenario(parties=3, provisions=4, options=3, seed=4, reservation=0.7), path)
+    return path
+
+
+def check_run(path, out: dict, trace: pd.DataFrame, rounds: int) -> None:
+    """``negosim run --json`` and its trace against tests/reference.py (no drift: fixed reservations).
+
+    Every row's utility, red lines and needed flag are the definitions'; each party answers by
+    the acceptance rule at its threshold; the talks end in the first round every needed party
+    accepts, with that round's package, which lies in the reference's zone of agreement; a
+    concession is the opening demand (round 1's aspiration) minus the deal's utility (without a
+    deal: minus the last aspiration).
+    """
+    ref = Reference(negosim.load(path))
+    P = ref.parties
+    assert list(trace["party"].iloc[:len(P)]) == P
+    for r in trace.itertuples():
+        if r.package < 0:  # nothing on the table this round (a proposer with nothing to offer)
+            assert np.isnan(r.utility) and r.accepts is None and r.changes == "", r
+            continue
+        i, p = int(r.package), P.index(r.party)
+        assert r.utility == float(ref.util[i][p]), r  # both exact multiples of the quantum
+        assert r.reservation == ref.reservation[p] and r.needed == ref.needed[i][p], r
+        assert r.accepts == (not ref.red[i][p] and r.utility >= max(r.threshold, r.reservation) - 1e-9), r
+    offered = trace["package"] >= 0
+    answers = (trace["accepts"].where(offered, False).astype(bool)
+               | ~trace["needed"].where(offered, True).astype(bool))
+    done = (answers & offered).groupby(trace["round"]).all()
+    opening = trace[trace["round"] == 1].set_index("party")["aspiration"]
+    last = trace[trace["round"] == trace["round"].max()]
+    assert trace["round"].tolist() == [k for k in range(1, trace["round"].max() + 1) for _ in P]
+    if out["agreement"]:
+        assert done.idxmax() == out["round"] == trace["round"].max() <= rounds and done.iloc[-1]
+        i = int(last["package"].iloc[0])
+        assert i in ref.zone
+        assert out["package"] == {prov: ref.options[j][o] for j, (prov, o) in enumerate(zip(ref.provisions,
+                                                                                           ref.packages[i]))}
+        assert out["utilities"] == {p: float(ref.util[i][k]) for k, p in enumerate(P)}
+        assert out["concessions"] == {p: opening[p] - out["utilities"][p] for p in P}
+        assert out["reason"] == f"every party whose consent is needed accepted in round {out['round']}"
+    else:
+        assert not done.any() and out["package"] is None and out["round"] is None and out["utilities"] is None
+        assert out["concessions"] == {p: opening[p] - last.set_index("party")["aspiration"][p] for p in P}
+
+
+def test_run_tells_the_story_in_a_subprocess(cli, small, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")  # story lines and table rows unfolded
+    trace_path = tmp_path / "t.parquet"
+    args = (str(small), "--protocol", "alternating_offers", "--seed", "1", "--rounds", "30")
+    r = cli("run", *args, "--out", str(trace_path))
     assert r.returncode == 0, r.stderr
-    assert "Opening positions" in r.stdout and "Round 1" in r.stdout
-    assert "p0 offers" in r.stdout
-    assert ("Agreement in round" in r.stdout) or ("no agreement" in r.stdout)
+    j = cli("run", *args, "--json")
+    assert j.returncode == 0, j.stderr
+    out, trace = json.loads(j.stdout), pd.read_parquet(trace_path)
+    check_run(small, out, trace, 30)
+    lines = r.stdout.splitlines()
+    assert lines[0] == "random-3x4x3-seed4: alternating offers, seed 1"
+    assert lines[1] == "Opening positions" and "Round 1" in lines
+    # One heading per round of the trace; each round's offer and each party's answer, with the
+    # trace's utility and threshold; alternating offers: p0, p1, p2, p0, ... propose in turn.
+    assert [x for x in lines if x.startswith("Round ")] == [f"Round {k}" for k in range(1, out["round"] + 1)]
+    for rnd, g in trace.groupby("round"):
+        at = lines.index(f"Round {rnd}")
+        block = lines[at + 1:lines.index(f"Round {rnd + 1}") if rnd < out["round"] else None]
+        proposer = g["proposer"].iloc[0]
+        assert proposer == ["p0", "p1", "p2"][(rnd - 1) % 3]
+        assert any(x.startswith(f"  {proposer} offers {g['changes'].iloc[0]} (changes from the draft)")
+                   for x in block), (rnd, block)
+        for a in g.itertuples():
+            thr = max(a.threshold, a.reservation)
+            answer = (f"  {a.party} accepts: utility {a.utility:.3f} >= threshold {thr:.3f}" if a.accepts else
+                      f"  {a.party} rejects: utility {a.utility:.3f} < threshold {thr:.3f}")
+            assert answer in block or not a.needed, (rnd, answer, block)
+    # The outcome table and the closing line say what --json says.
+    rows = [[c.strip() for c in x.split("│")[1:-1]] for x in lines if x.startswith("│")]
+    for p in ("p0", "p1", "p2"):
+        assert [p, f"{out['utilities'][p]:.3f}", f"{out['concessions'][p]:.3f}"] in rows
+    draft = negosim.load(small).draft
+    changes = ", ".join(f"{k}={v}" for k, v in out["package"].items() if draft[k] != v)
+    assert lines[-1] == f"Agreement in round {out['round']}: {changes} (changes from the draft)"
 
 
 @pytest.mark.parametrize("protocol", ["single_text", "alternating_offers", "random_proposer"])
-def test_run_json_contract(small, capsys, protocol):
-    assert main(["run", str(small), "--protocol", protocol, "--seed", "2", "--rounds", "30", "--json"]) == 0
+@pytest.mark.parametrize("which", ["small", "hard"])
+def test_run_json_contract(request, tmp_path, capsys, protocol, which):
+    path = request.getfixturevalue(which)
+    trace_path = tmp_path / "trace.parquet"
+    assert main(["run", str(path), "--protocol", protocol, "--seed", "2", "--rounds", "30", "--json",
+                 "--out", str(trace_path)]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"agreement", "package", "round", "utilities", "concessions", "reason"}
-    assert set(out["concessions"]) == {"p0", "p1", "p2"}
-    if out["agreement"]:
-        assert set(out["package"]) == {"x0", "x1", "x2", "x3"} and 1 <= out["round"] <= 30
-        assert all(u >= 0.35 - 1e-9 for u in out["utilities"].values())
-    else:
-        assert out["package"] is None and out["round"] is None
+    assert list(out) == ["agreement", "package", "round", "utilities", "concessions", "reason"]
+    assert list(out["concessions"]) == ["p0", "p1", "p2"]
+    assert out["agreement"] is (which == "small")  # the hard scenario's zone is empty
+    check_run(path, out, pd.read_parquet(trace_path), 30)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json"])
 def test_run_writes_the_trace(small, tmp_path, capsys, suffix):
     out = tmp_path / f"trace{suffix}"
     assert main(["run", str(small), "--rounds", "12", "--out", str(out), "--json"]) == 0
-    n_rounds = json.loads(capsys.readouterr().out)["round"] or 12
+    result = json.loads(capsys.readouterr().out)
     df = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".json": pd.read_json}[suffix](out)
     assert {"round", "party", "proposer", "utility", "reservation", "aspiration", "accepts"} <= set(df.columns)
-    assert len(df) == 3 * n_rounds
+    assert len(df) == 3 * (result["round"] or 12)
+    # Every format holds the same trace: the same numbers (JSON text to ~1e-15), the same answers.
+    ref = tmp_path / "ref.parquet"
+    assert main(["run", str(small), "--rounds", "12", "--out", str(ref), "--json"]) == 0
+    capsys.readouterr()
+    want = pd.read_parquet(ref)
+    assert df["party"].tolist() == want["party"].tolist() and df["round"].tolist() == want["round"].tolist()
+    assert df["package"].tolist() == want["package"].tolist() and df["accepts"].tolist() == want["accepts"].tolist()
+    for col in ("utility", "reservation", "aspiration", "threshold"):
+        if suffix == ".json":  # pandas writes JSON numbers with 10 decimals (see the xfail below)
+            assert np.allclose(df[col], want[col], rtol=0, atol=1e-9), col
+        else:
+            assert df[col].tolist() == want[col].tolist(), col
+    check_run(small, result, want, 12)
+
+
+@pytest.mark.xfail(strict=True, reason="--out trace.json keeps 10 decimals (pandas to_json's default "
+                                       "double_precision): utilities are no longer exact multiples of 2**-40")
+def test_run_json_trace_keeps_every_digit(small, tmp_path, capsys):
+    out, ref = tmp_path / "trace.json", tmp_path / "trace.parquet"
+    for path in (out, ref):
+        assert main(["run", str(small), "--rounds", "12", "--out", str(path), "--json"]) == 0
+    capsys.readouterr()
+    assert [r["utility"] for r in json.loads(out.read_text())] == pd.read_parquet(ref)["utility"].tolist()
 
 
 def test_run_user_errors_exit_2(small, tmp_path, capsys):
-    assert main(["run", str(small), "--out", str(tmp_path / "t.xlsx")]) == 2
-    assert "--out" in capsys.readouterr().err
-    assert main(["run", str(small), "--rounds", "0"]) == 2
+    cases = [(["--out", str(tmp_path / "t.xlsx")], f"--out: '{tmp_path / 't.xlsx'}' must end in .csv, .parquet, .json"),
+             (["--rounds", "0"], "negosim run: error: argument --rounds: must be a whole number from 1 to "
+                                 "100000 (got '0')"),
+             # argparse's error, as a return code
+             (["--protocol", "haggling"], "negosim run: error: argument --protocol: invalid choice: 'haggling' "
+                                          "(choose from 'single_text', 'alternating_offers', 'random_proposer')")]
+    for args, message in cases:
+        assert main(["run", str(small), *args]) == 2, args
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err.strip().splitlines()[-1] == message, (args, captured.err)
     assert main(["run", str(tmp_path / "nope.yaml")]) == 2
-    assert main(["run", str(small), "--protocol", "haggling"]) == 2  # argparse's error, as a return code
+    assert capsys.readouterr().err.strip() == f"{tmp_path / 'nope.yaml'}: file not found"
+    assert not (tmp_path / "t.xlsx").exists()
 
 
 def _many_parties(n: int, red_line: int | None = None, blocker: int | None = None) -> dict:

@@ -38,6 +38,48 @@ def with_parameters(seed: int = 0) -> Scenario:
     return Scenario.model_validate(data)
 
 
+def edited(s: Scenario, row: dict, via_file: bool = True) -> Scenario:
+    """The scenario with a sweep row's axis values written into its document, loaded as users load files.
+
+    Independent of negosim.fastapply: a parameter axis sets the parameter's ``value``, a dotted
+    party path replaces that number by a plain one (its range or distribution dropped, as a
+    fixed axis value means), ``draft.PROV`` sets the draft; the YAML is then read by
+    ``negosim.load`` (``via_file=False``: the document is validated in memory, for many rows).
+
+    >>> s = negosim.random_scenario(2, 2, 2, seed=0, linkages=1)
+    >>> e = edited(s, {"parties.p0.reservation": 0.9, "parties.p0.linkages.l0.bonus": 0.25, "draft.x1": "o0"})
+    >>> e.parties["p0"].reservation.value, e.parties["p0"].linkages[0].bonus.value, e.draft["x1"]
+    (0.9, 0.25, 'o0')
+    """
+    import tempfile
+    import warnings
+    from pathlib import Path
+
+    import yaml
+    data = s.model_dump(mode="json", exclude_none=True)
+    for name, value in row.items():
+        parts = name.split(".")
+        if parts[0] == "draft":
+            data["draft"][parts[1]] = value
+        elif parts[0] != "parties":
+            data["parameters"][name]["value"] = float(value)
+        elif parts[2] == "linkages":  # parties.P.linkages.ID.bonus
+            next(lk for lk in data["parties"][parts[1]]["linkages"] if lk["id"] == parts[3])["bonus"] = float(value)
+        else:
+            node = data["parties"][parts[1]]
+            for key in parts[2:-1]:
+                node = node[key]
+            node[parts[-1]] = float(value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # unsourced numbers, rescaled weights
+        if not via_file:
+            return Scenario.model_validate(data)
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "edited.yaml"
+            path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+            return negosim.load(path)
+
+
 # --------------------------------------------------------------------------- designs
 
 def test_grid_is_the_product_first_axis_slowest():
@@ -123,8 +165,20 @@ def test_fast_application_equals_compile_scenario(seed, push, cost, res, val, w,
             "parties.p0.linkages.l0.bonus"]
     ap = AxisApplier(s, axes)
     row = dict(zip(axes, [push, cost, res, val, w, bonus]))
-    params, overrides = ap.row_arguments(row)
+    # compile_scenario's own arguments, written out by hand (not the applier's row_arguments):
+    # parameter axes are parameters, dotted paths are number paths (a linkage by its index).
+    params = {"push": push, "cost": cost}
+    overrides = {("parties", "p1", "reservation"): res, ("parties", "p0", "values", "x1", "o2"): val,
+                 ("parties", "p2", "weights", "x3"): w, ("parties", "p0", "linkages", 0, "bonus"): bonus}
     _same(ap.compiled(row), compile_scenario(s, params=params, overrides=overrides))
+
+
+def test_fast_application_equals_the_edited_file():
+    # The same row written into the scenario file itself and loaded: the very same arrays.
+    s = with_parameters(2)
+    row = {"push": 0.7, "cost": -0.4, "parties.p1.reservation": 0.35, "parties.p0.values.x1.o2": 0.8,
+           "parties.p2.weights.x3": 2.5, "parties.p0.linkages.l0.bonus": -0.2, "draft.x2": "o1"}
+    _same(AxisApplier(s, list(row)).compiled(row), compile_scenario(edited(s, row)))
 
 
 def test_fast_application_of_parameters_only_and_draft_axes():
@@ -169,6 +223,13 @@ def test_load_sweep_reads_a_valid_spec(spec_dir):
         """))
     assert ls.spec.n_rows == 40
     assert ls.loaded.scenario.name.startswith("random-3x4x3")
+    assert ls.loaded.scenario.draft == negosim.load(spec_dir / "scen.yaml").draft
+    # The file's axes, as written: the grid of 5 x 2 x 2 points, first axis slowest, two replicates each.
+    pts = ls.spec.points()
+    assert list(pts.columns) == ["parties.p0.reservation", "parties.p0.linkages.l0.bonus", "draft.x1"]
+    assert np.allclose(pts["parties.p0.reservation"].unique(), [0.2, 0.3, 0.4, 0.5, 0.6], rtol=0, atol=1e-15)
+    assert pts.iloc[:4, 1:].values.tolist() == [[-0.1, "o0"], [-0.1, "o2"], [0.1, "o0"], [0.1, "o2"]]
+    assert ls.spec.rows()["replicate"].tolist() == [0, 1] * 20
 
 
 @pytest.mark.parametrize("body, line, message", [

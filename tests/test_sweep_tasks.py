@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import negosim
+from negosim import uncertainty
+from negosim.simulate import simulate
 from negosim.compiled import compile_scenario
 from negosim.fastapply import AxisApplier
 from negosim.sweep import Sweep, run_sweep
 
-uncertainty = pytest.importorskip("negosim.uncertainty")
-simulate = pytest.importorskip("negosim.simulate")
+from reference import QUANTUM, Reference, quanta
+from reference_package import package_verdicts
+from test_sweep_spec import edited
 
 RESERVATIONS = [0.2, 0.35, 0.5, 0.65, 0.8]
 
@@ -48,16 +52,27 @@ def test_acceptance_never_rises_with_the_reservation(prob_sweep):
         assert (np.diff(g.sort_values("parties.p0.reservation")["p_all"].to_numpy()) <= 0).all()
 
 
-def test_probabilities_equal_a_direct_count(prob_sweep):
+def test_probabilities_equal_a_count_from_the_definitions(prob_sweep):
+    # The row's draws (the sampler's, keyed by the row's seed), each turned into a concrete
+    # scenario with the row's axis values written in, and the draft judged from the definitions
+    # (tests/reference_package.py): nothing of the sweep's scoring over draws is shared.
     s, spec, df = prob_sweep
-    row = df.iloc[7]
-    tables = uncertainty.sample_tables(s, spec.samples, seed=int(row["seed"]),
-                                       overrides={("parties", "p0", "reservation"): row["parties.p0.reservation"]})
-    draft = AxisApplier(s, list(spec.axes)).draft({"draft.x1": row["draft.x1"]})
-    ok, needed = uncertainty.accepts_draws(tables, draft[None, :])
-    assert row["p_all"] == (ok | ~needed[None]).all(axis=1)[:, 0].mean()
-    for i, p in enumerate(s.parties):
-        assert row[f"p_accepts_{p}"] == ok[:, i, 0].mean()
+    sm = uncertainty.Sampler(s)
+    for k in (7, 12):
+        row = df.iloc[k]
+        axes = {a: row[a] for a in spec.axes}
+        ok, unanimous = [], []
+        for draw in sm.scenarios(sm.draw(spec.samples, seed=int(row["seed"]))):
+            e = edited(draw, axes, via_file=False)
+            v = package_verdicts(e, dict(e.draft))
+            ok.append([v[p]["accepts"] for p in s.parties])
+            unanimous.append(all(x["accepts"] or not x["needed"] for x in v.values()))
+        ok = np.array(ok)
+        assert row["p_all"] == np.mean(unanimous), k
+        for i, p in enumerate(s.parties):
+            assert row[f"p_accepts_{p}"] == ok[:, i].mean(), (k, p)
+        lo, hi = uncertainty.wilson(int(np.sum(unanimous)), spec.samples)
+        assert (row["p_all_low"], row["p_all_high"]) == (lo, hi)
 
 
 def test_rows_of_one_replicate_share_their_draws():
@@ -71,34 +86,40 @@ def test_rows_of_one_replicate_share_their_draws():
     assert not np.array_equal(a["p_accepts_p0"].to_numpy(), b["p_accepts_p0"].to_numpy())
 
 
-def test_bargaining_rows_match_a_direct_run_and_lie_in_the_zone():
+def test_bargaining_rows_match_a_run_on_the_edited_file_and_lie_in_the_zone():
     s = negosim.random_scenario(3, 4, 3, seed=5, reservation=0.35)
     spec = Sweep(scenario=s, task="run", seed=1, replicates=2, protocol={"name": "alternating_offers", "rounds": 30},
                  axes={"parties.p2.reservation": {"values": [0.3, 0.95]}, "draft.x0": {"values": ["o0", "o1"]}})
     df = run_sweep(spec, workers=1)
     assert df["agreement"].any() and not df["agreement"].all()  # both branches below are checked
-    ap = AxisApplier(s, list(spec.axes))
     for _, row in df.iterrows():
-        r = {k: row[k] for k in spec.axes}
-        run = simulate.simulate(ap.scenario_for(r), "alternating_offers", rounds=30, seed=int(row["seed"]))
-        assert row["agreement"] == run.agreement
+        # The row's scenario written as a file (not the sweep's applier), run with the row's seed.
+        e = edited(s, {k: row[k] for k in spec.axes})
+        run = simulate(e, "alternating_offers", rounds=30, seed=int(row["seed"]))
+        assert (row["agreement"], row["reason"]) == (run.agreement, run.reason)
+        ref = Reference(e)  # no drift in this scenario: round reservations are the scenario's
         if row["agreement"]:
             assert row["agreement_round"] == run.round
             assert json.loads(row["agreement_package"]) == run.package
-            cs = ap.compiled(r)  # no drift in this scenario: round reservations are the scenario's
-            x = cs.package_from_dict(run.package)
-            assert cs.score(x[None, :]).in_zone[0]
-            assert cs.score(x[None, :]).util[2, 0] == row["agreement_utility_p2"]
+            i = ref.index(run.package)
+            assert i in ref.zone
+            for k, p in enumerate(ref.parties):
+                assert abs(row[f"agreement_utility_{p}"] - float(ref.util[i][k])) <= 4 * float(QUANTUM)
         else:
-            assert row["agreement_round"] == -1 and np.isnan(row["agreement_utility_p0"])
+            assert row["agreement_round"] == -1 and pd.isna(row["agreement_package"])
+            assert all(np.isnan(row[f"agreement_utility_{p}"]) for p in ref.parties)
+            # p2 at 0.95: nothing in the zone, so no run can end in a deal.
+            assert row["parties.p2.reservation"] == 0.95 and ref.zone == []
 
 
-def test_scenario_for_compiles_to_the_applied_arrays():
+def test_scenario_for_compiles_to_the_edited_file():
     s = uncertain(3)
     axes = ["parties.p0.values.x2.o1", "parties.p1.weights.x0", "parties.p0.linkages.l0.bonus", "draft.x3"]
     ap = AxisApplier(s, axes)
     row = dict(zip(axes, [0.9, 2.0, -0.3, "o2"]))
-    a, b = ap.compiled(row), compile_scenario(ap.scenario_for(row))
-    for name in ("wv", "reservation", "draft"):
-        assert np.array_equal(getattr(a, name), getattr(b, name))
-    assert [t.bonus for t in a.terms] == [t.bonus for t in b.terms]
+    want = compile_scenario(edited(s, row))
+    for a in (ap.compiled(row), compile_scenario(ap.scenario_for(row))):
+        for name in ("wv", "reservation", "draft"):
+            assert np.array_equal(getattr(a, name), getattr(want, name)), name
+        assert [t.bonus for t in a.terms] == [t.bonus for t in want.terms]
+    assert want.draft[3] == 2 and want.terms[[t.kind for t in want.terms].index("link")].bonus == quanta(-0.3) * float(QUANTUM)

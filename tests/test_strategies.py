@@ -39,7 +39,8 @@ class TestEveryStrategy:
 
     def test_named_and_described(self, name):
         s = get_strategy(name)
-        assert s.name == name and s.summary and repr(s).endswith("()")
+        assert s.name == name and s.summary and repr(s) == f"{type(s).__name__}()"
+        assert type(s) is STRATEGIES[name]  # the class registered under that name
 
 
 def test_unknown_strategy_is_a_user_error():
@@ -54,6 +55,17 @@ def test_faratin_family_at_half_time():
     assert get_strategy("linear").aspiration(s) == pytest.approx(0.5)
     assert get_strategy("boulware").aspiration(s) == pytest.approx(1 - 0.5 ** 5)
     assert get_strategy("conceder").aspiration(s) == pytest.approx(1 - 0.5 ** 0.2)
+
+
+@pytest.mark.parametrize("name, beta", [("boulware", 0.2), ("conceder", 5.0), ("linear", 1.0)])
+def test_faratin_family_every_round(name, beta):
+    # Faratin et al.'s curve written out: r + (1 - tau ** (1 / beta)) * (ideal - r), with
+    # tau = (round - 1) / (deadline - 1), on a range that does not start at 0 (ideal 0.9, r 0.35).
+    strat = get_strategy(name)
+    for t in range(1, 15):
+        tau = min((t - 1) / 9, 1.0)
+        assert strat.aspiration(Situation(t, 10, 0.9, 0.35)) == pytest.approx(0.35 + (1 - tau ** (1 / beta)) * 0.55,
+                                                                            abs=1e-12), t
 
 
 @pytest.mark.parametrize("name", ["boulware", "conceder", "linear"])

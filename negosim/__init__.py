@@ -15,39 +15,8 @@ from __future__ import annotations
 
 import sys as _sys
 import types as _types
-from importlib.metadata import PackageNotFoundError, version as _version
 
-try:
-    __version__ = _version("negosim")
-except PackageNotFoundError:  # running from a source tree without install
-    __version__ = "0.0.0+unknown"
-
-
-
-def _started_as_command() -> bool:
-    """Whether this interpreter runs the ``negosim`` command (``python -m negosim`` or the script)."""
-    argv = list(getattr(_sys, "orig_argv", ()))
-    if len(argv) > 1 and argv[1].rsplit("/", 1)[-1] == "negosim":
-        return True
-    return any(a == "-mnegosim" or (a == "-m" and argv[i + 1:i + 2] == ["negosim"]) for i, a in enumerate(argv))
-
-
-try:
-    from .analysis import Analysis, analyze  # noqa: E402
-    from .compiled import CompiledScenario, compile_scenario  # noqa: E402
-    from .errors import NegosimError, ScenarioError  # noqa: E402
-    from .random_scenario import random_scenario  # noqa: E402
-    from .scenario import Scenario  # noqa: E402
-    from .space import PackageSpace  # noqa: E402
-    from .yamlio import LoadedScenario, dump_scenario, load_scenario  # noqa: E402
-except KeyboardInterrupt:
-    # Ctrl-C during the second the command spends importing numpy and numba: the command's
-    # one line and exit code, not a traceback through the import machinery. A program that
-    # imports negosim gets its KeyboardInterrupt as usual.
-    if not _started_as_command():
-        raise
-    print("interrupted", file=_sys.stderr)
-    raise SystemExit(130) from None
+from .errors import NegosimError, ScenarioError  # light: the command line needs them to start
 
 
 def load(path, articles=None, check_quotes: bool = True) -> Scenario:
@@ -55,16 +24,24 @@ def load(path, articles=None, check_quotes: bool = True) -> Scenario:
 
     Use :func:`negosim.yamlio.load_scenario` to keep the file's origin too.
     """
+    from .yamlio import load_scenario
     return load_scenario(path, articles=articles, check_quotes=check_quotes).scenario
 
 
 def dump(scenario: Scenario, path=None) -> str:
     """Write a scenario to YAML (self-contained); returns the text."""
+    from .yamlio import dump_scenario
     return dump_scenario(scenario, path)
 
 
-#: Names exported lazily (their modules pull in scipy, pyarrow, mesa or dask).
+#: Every other exported name, by the submodule that defines it. All are imported on first use:
+#: the analysis alone pulls in numba, pandas, scipy and pyarrow (about a second), which
+#: ``negosim --help`` or ``negosim validate`` must not pay for; the rest pull in mesa or dask.
 _LAZY = {
+    "Analysis": "analysis", "analyze": "analysis",
+    "CompiledScenario": "compiled", "compile_scenario": "compiled",
+    "random_scenario": "random_scenario", "Scenario": "scenario", "PackageSpace": "space",
+    "LoadedScenario": "yamlio", "load_scenario": "yamlio", "dump_scenario": "yamlio",
     "sample": "uncertainty", "sample_tables": "uncertainty", "Sampler": "uncertainty",
     "acceptance_report": "acceptance", "most_robust": "acceptance", "package_odds": "acceptance",
     "distance_to_yes": "distance",
@@ -73,20 +50,34 @@ _LAZY = {
 }
 
 
+def _package_version() -> str:
+    # importlib.metadata costs tens of milliseconds: only asked for when someone reads __version__.
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("negosim")
+    except PackageNotFoundError:  # running from a source tree without install
+        return "0.0.0+unknown"
+
+
 def __getattr__(name):
     if name in _LAZY:
         import importlib
         value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        # Bound once resolved: later look-ups are plain attribute reads. Binding through the
-        # module dict skips _Package.__setattr__, which only matters for the import system's binding.
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'negosim' has no attribute '{name}'")
+    elif name == "__version__":
+        value = _package_version()
+    else:
+        raise AttributeError(f"module 'negosim' has no attribute '{name}'")
+    # Bound once resolved: later look-ups are plain attribute reads. Binding through the
+    # module dict skips _Package.__setattr__, which only matters for the import system's binding.
+    globals()[name] = value
+    return value
 
 
-__all__ = ["Analysis", "CompiledScenario", "LoadedScenario", "NegosimError", "PackageSpace", "Scenario",
-           "ScenarioError", "analyze", "compile_scenario", "dump", "load", "random_scenario", "__version__",
-           *_LAZY]
+#: Reachable as attributes, but not part of the documented API (``load`` and ``dump`` are).
+_UNLISTED = ("load_scenario", "dump_scenario")
+
+__all__ = ["NegosimError", "ScenarioError", "dump", "load", "__version__",
+           *(name for name in _LAZY if name not in _UNLISTED)]
 
 
 def _shadowed_names() -> frozenset:

@@ -43,13 +43,22 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+class _Version(argparse._VersionAction):
+    """``--version``, with the version read only when asked for: importlib.metadata costs
+    milliseconds that every other start of the command would pay."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from . import __version__
+        self.version = f"negosim {__version__}"
+        super().__call__(parser, namespace, values, option_string)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
     parser = Parser(
         prog="negosim",
         description="Negotiation scenarios for the 2025 peace plans for the war in Ukraine: "
                     "who accepts a draft, why, and which packages everyone could accept.")
-    parser.add_argument("--version", action="version", version=f"negosim {__version__}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(f".commands.{name}", __package__).add_parser(sub)

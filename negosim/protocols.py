@@ -36,11 +36,11 @@ import numpy as np
 
 from .beliefs import reservations_at
 from .offers import best_offer, group_moves, neighbours, value_table
-from .registry import Registry
+from .registry import PROTOCOL_NAMES, Registry
 from .strategies import Situation
 
-#: Registered protocols, by name.
-PROTOCOLS = Registry("protocol")
+#: Registered protocols, by name (each of the declared PROTOCOL_NAMES).
+PROTOCOLS = Registry("protocol", PROTOCOL_NAMES)
 register = PROTOCOLS.register
 
 #: Rounds before the deadline over which random-proposer values are worked back.

@@ -32,13 +32,11 @@ from .errors import PathError, WeightsNormalizedWarning
 from .limits import MAX_PARTIES, MAX_PROTOCOL_COUNT
 from .quantity import (BonusNumber, Confidence, DiscountNumber, DriftNumber, FiniteFloat, Number, PositiveNumber,
                       UnitNumber, WeightNumber)
+# The names a scenario may give, from the registries' declarations (importing the protocols
+# themselves would pull numpy, numba and mesa into every load).
+from .registry import PROTOCOL_NAMES, STRATEGY_NAMES
 
 FORMAT_VERSION = 1
-
-#: Names of the concession strategies the bargaining loop knows.
-STRATEGY_NAMES = ("boulware", "conceder", "linear", "hardliner", "reciprocal")
-#: Names of the bargaining protocols.
-PROTOCOL_NAMES = ("single_text", "alternating_offers", "random_proposer")
 
 _CFG = ConfigDict(extra="forbid", frozen=True, strict=True)
 

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .registry import Registry
+from .registry import STRATEGY_NAMES, Registry
 
-#: Registered strategies, by name.
-STRATEGIES = Registry("strategy")
+#: Registered strategies, by name (each of the declared STRATEGY_NAMES).
+STRATEGIES = Registry("strategy", STRATEGY_NAMES)
 register = STRATEGIES.register
 
 #: The strategy a party uses when the scenario names none.

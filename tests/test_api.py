@@ -34,6 +34,16 @@ PROBE = textwrap.dedent("""
         "read_results": lambda f: f,
         "run_sweep": lambda f: f,
         "Sweep": lambda f: f,
+        "analyze": lambda f: f(sc),
+        "Analysis": lambda f: f,
+        "compile_scenario": lambda f: f(sc),
+        "CompiledScenario": lambda f: f,
+        "random_scenario": lambda f: f(parties=2, provisions=2, options=2, seed=0),
+        "Scenario": lambda f: f.model_validate(sc.model_dump()),
+        "PackageSpace": lambda f: f([2, 3]),
+        "LoadedScenario": lambda f: f,
+        "load_scenario": lambda f: f,
+        "dump_scenario": lambda f: f(sc),
     }
     assert set(calls) == set(negosim._LAZY), sorted(set(negosim._LAZY) ^ set(calls))
     for name, mod in negosim._LAZY.items():

@@ -15,7 +15,7 @@ TRACE_FORMATS = (".csv", ".parquet", ".json")
 
 
 def add_parser(sub) -> None:
-    from ..protocols import PROTOCOLS
+    from ..registry import PROTOCOL_NAMES  # the names only: the protocols import numba and mesa
     p = sub.add_parser("run", help="bargain round by round under a protocol and tell the story",
                        description="Simulate the talks on a scenario: each party concedes over time under "
                                    "its strategy, a protocol puts packages on the table, and the story is "
@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
                                    "party's utility and concession against its ideal) or a breakdown "
                                    "and its reason.")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--protocol", choices=list(PROTOCOLS),
+    p.add_argument("--protocol", choices=list(PROTOCOL_NAMES),
                    help="bargaining protocol (default: the scenario's protocol.name, else single_text)")
     p.add_argument("--seed", type=seed, default=0, metavar="N", help="random seed (default 0)")
     p.add_argument("--rounds", type=int_in(1, MAX_ROUNDS), metavar="T",

@@ -13,7 +13,7 @@ def add_parser(sub) -> None:
                                    "processes (default: one per CPU), serially (--workers 1) or on a Dask "
                                    "cluster (--scheduler), writing the rows to Parquet as they finish.")
     from ..argtypes import int_in, output_file
-    from ..runners import MAX_WORKERS, SCHEDULER_TIMEOUT_S
+    from ..limits import MAX_WORKERS, SCHEDULER_TIMEOUT_S  # not from runners: it imports numpy
     p.add_argument("spec", metavar="SPEC.yaml", help="the sweep spec")
     p.add_argument("--scheduler", metavar="ADDR",
                    help=f"address of a Dask scheduler, e.g. tcp://host:8786 (must answer within "

@@ -2,11 +2,12 @@
 
 :func:`~negosim.compiled.compile_scenario` walks the whole scenario for every
 call. A sweep changes a few numbers per row, so :class:`AxisApplier` maps
-every party number to a slot of one flat vector once, and per row only adds
-the parameters' linear effects to that vector and re-derives the arrays from
-it (weights clipped and renormalised, values clipped, products quantised),
-exactly as :func:`compile_scenario` does, in the same order of operations, so
-the result is bit for bit the same (the tests check it).
+every number to a column of one row of numbers once
+(:class:`~negosim.compiled.NumberLayout`), and per row only sets the row's
+numbers, adds the parameters' linear effects and re-derives the arrays with
+:meth:`~negosim.compiled.NumberLayout.derive`, the derivation that
+:func:`compile_scenario` runs itself, so the result is bit for bit the same
+(the tests check it).
 
 Example
 -------
@@ -23,11 +24,9 @@ Example
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
-from .compiled import CompiledScenario, compile_scenario, quantize
+from .compiled import CompiledScenario, NumberLayout, compile_scenario, with_numbers
 from .errors import NegosimError
 
 
@@ -42,77 +41,32 @@ class AxisApplier:
     """
 
     def __init__(self, scenario, axes, base: CompiledScenario | None = None):
-        from .scenario import iter_numbers, resolve_path
         from .sweep_spec import axis_kind
         from .errors import PathError
         self.scenario = scenario
         self.axes = list(axes)
         self.base = base if base is not None else compile_scenario(scenario)
-        paths = [path for path, _ in iter_numbers(scenario) if path[0] == "parties"]
-        self.paths = paths
-        self.slot = {p: i for i, p in enumerate(paths)}
-        #: Point values of the party numbers before parameter effects (one slot more: 0.0, for gaps).
-        self.raw0 = np.array([num.point for path, num in iter_numbers(scenario) if path[0] == "parties"] + [0.0])
+        self.layout = NumberLayout(scenario)
+        #: Document path of each number of a row (``iter_numbers`` order, as ``Sampler.paths``).
+        self.paths = self.layout.paths
         self.kinds = []
         for name in self.axes:
             try:
                 self.kinds.append(axis_kind(scenario, name))
             except PathError as e:
                 raise NegosimError(e.message) from None
-        # Parameter effects in the order compile_scenario adds them.
-        self.params = []
-        for pid, prm in scenario.parameters.items():
-            effects = [(self.slot[resolve_path(scenario, eff.path)], eff.per_unit.point) for eff in prm.effects]
-            self.params.append((pid, prm.value.point, tuple(prm.range), effects))
-        self._index_arrays()
-
-    def _index_arrays(self) -> None:
-        s, cs = self.scenario, self.base
-        gap = len(self.paths)  # the trailing 0.0 slot
-        P, J, O = cs.wv.shape
-        provs = list(cs.provision_ids)
-        self.i_res = np.empty(P, np.int64)
-        self.i_power = np.empty(P, np.int64)
-        self.i_discount = np.empty(P, np.int64)
-        self.i_drift = np.empty(P, np.int64)
-        self.i_w = np.empty((P, J), np.int64)
-        self.i_v = np.full((P, J, O), gap, np.int64)
-        for i, name in enumerate(cs.party_ids):
-            base = ("parties", name)
-            self.i_res[i] = self.slot[base + ("reservation",)]
-            self.i_power[i] = self.slot[base + ("power",)]
-            self.i_discount[i] = self.slot[base + ("discount",)]
-            self.i_drift[i] = self.slot[base + ("drift",)]
-            for j, prov in enumerate(provs):
-                self.i_w[i, j] = self.slot[base + ("weights", prov)]
-                for k, oid in enumerate(cs.option_ids[j]):
-                    self.i_v[i, j, k] = self.slot.get(base + ("values", prov, oid), gap)
-        # Linkage terms follow compile_scenario's order: per party, red lines then linkages.
-        self.i_bonus = []
-        t = 0
-        for name, party in s.parties.items():
-            t += len(party.red_lines)
-            for li in range(len(party.linkages)):
-                self.i_bonus.append((t, self.slot[("parties", name, "linkages", li, "bonus")]))
-                t += 1
 
     # -- per row ----------------------------------------------------------------
     def raw(self, row: dict, base: np.ndarray | None = None) -> np.ndarray:
-        """The party numbers of one row: overrides set, then parameter effects added."""
-        vals = (self.raw0 if base is None else base).copy()
+        """The numbers of one row (``[K]``, columns :attr:`paths`): axes set, then parameter effects added."""
+        V = self.layout.points() if base is None else np.array(base, dtype=np.float64).reshape(1, -1)
         params = {}
         for name, (kind, target) in zip(self.axes, self.kinds):
             if kind == "number":
-                vals[self.slot[target]] = float(row[name])
+                V[0, self.layout.index[target]] = float(row[name])
             elif kind == "param":
                 params[target] = float(row[name])
-        for pid, default, (lo, hi), effects in self.params:
-            v = params.get(pid, default)
-            if not lo <= v <= hi:
-                raise NegosimError(f"parameter '{pid}' must lie within [{lo:g}, {hi:g}] (got {v:g})")
-            for slot, per_unit in effects:
-                vals[slot] += per_unit * v
-        return vals
+        return self.layout.with_parameters(V, params)[0]
 
     def draft(self, row: dict) -> np.ndarray:
         """The row's draft (option indices), with any draft axes applied."""
@@ -129,29 +83,15 @@ class AxisApplier:
         """The CompiledScenario of one row (equal to compile_scenario's).
 
         ``base`` replaces the scenario's point values (one sampled draw, in the
-        order of :attr:`paths`, plus a trailing 0.0).
+        order of :attr:`paths`: a row of ``Sampler.draw``).
         """
         return self.from_raw(self.raw(row, base), self.draft(row))
 
     def from_raw(self, vals: np.ndarray, draft: np.ndarray | None = None) -> CompiledScenario:
-        """Derive the arrays from a vector of party numbers."""
+        """Derive the arrays from a row of numbers (parameter effects added, see :meth:`raw`)."""
         cs = self.base
-        weights = np.maximum(vals[self.i_w], 0.0)
-        for i in range(weights.shape[0]):
-            # Row by row, as compile_scenario sums them: the same rounding.
-            total = weights[i].sum()
-            if total <= 0:
-                raise NegosimError(f"parties.{cs.party_ids[i]}.weights are all zero after parameter effects")
-            weights[i] /= total
-        values = np.minimum(np.maximum(vals[self.i_v], 0.0), 1.0)
-        terms = list(cs.terms)
-        for t, slot in self.i_bonus:
-            terms[t] = replace(terms[t], bonus=float(quantize(vals[slot])))
-        return replace(
-            cs, wv=quantize(weights[:, :, None] * values), weights=weights, values=values,
-            reservation=vals[self.i_res], power=np.maximum(vals[self.i_power], 1e-12),
-            discount=np.minimum(np.maximum(vals[self.i_discount], 1e-12), 1.0), drift=vals[self.i_drift],
-            terms=terms, draft=cs.draft if draft is None else draft)
+        return with_numbers(cs, 0, **self.layout.derive(np.asarray(vals)[None, :]),
+                            draft=cs.draft if draft is None else draft)
 
     def scenario_for(self, row: dict):
         """The scenario with the row's dotted-path numbers and draft axes set (not re-validated).

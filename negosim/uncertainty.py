@@ -12,11 +12,12 @@ random numbers.
 
 :meth:`Sampler.tables` turns a matrix of drawn numbers into stacked compiled
 arrays (:class:`Tables`: ``wv[S, P, J, O]``, ``reservation[S, P]``, linkage
-bonuses ``[S, T]``) with exactly the arithmetic of
-:func:`negosim.compiled.compile_scenario` (parameter effects, clipping,
-renormalised weights, quantised weighted values), vectorised over draws.
-:meth:`Tables.compiled` gives one draw as a :class:`CompiledScenario`, and
-:func:`score_draws` scores packages in every draw with the formula of
+bonuses ``[S, T]``) with :meth:`negosim.compiled.NumberLayout.derive`, the
+derivation :func:`negosim.compiled.compile_scenario` runs on one row
+(parameter effects, clipping, renormalised weights, quantised weighted
+values). :meth:`Tables.compiled` gives one draw as a :class:`CompiledScenario`,
+and :func:`score_draws` scores packages in every draw with
+:func:`negosim.compiled.stacked_scores`, the scorer behind
 :meth:`CompiledScenario.partial_scores`; the tests check both against
 ``compile_scenario`` on concrete sampled scenarios.
 
@@ -37,12 +38,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import special, stats
 
-from .compiled import QUANTUM, TOLERANCE, CompiledScenario, compile_scenario, quantize
+from .compiled import (NUMBER_ARRAYS, QUANTUM, TOLERANCE, CompiledScenario, NumberLayout, compile_scenario,
+                       stacked_scores, with_numbers)
 from .errors import NegosimError
 from .quantity import Number
 
@@ -167,10 +169,7 @@ class Tables:
 
     def compiled(self, s: int) -> CompiledScenario:
         """Draw ``s`` as a CompiledScenario (score it with ``.score`` like any other)."""
-        return replace(self.base, wv=self.wv[s], weights=self.weights[s], values=self.values[s],
-                       reservation=self.reservation[s], power=self.power[s], discount=self.discount[s],
-                       drift=self.drift[s],
-                       terms=[replace(t, bonus=float(self.bonus[s, i])) for i, t in enumerate(self.base.terms)])
+        return with_numbers(self.base, s, **{k: getattr(self, k) for k in NUMBER_ARRAYS})
 
     def take(self, draws) -> "Tables":
         """The tables of some draws (an index array or a slice)."""
@@ -218,12 +217,10 @@ class Sampler:
     """
 
     def __init__(self, scenario):
-        from .scenario import iter_numbers
         self.scenario = scenario
-        items = list(iter_numbers(scenario))
-        self.paths = [p for p, _ in items]
-        self.numbers = [n for _, n in items]
-        self.index = {p: k for k, p in enumerate(self.paths)}
+        #: Where each number sits in a row and how the tables derive from rows (shared with compile_scenario).
+        self.layout = NumberLayout(scenario)
+        self.paths, self.numbers, self.index = self.layout.paths, self.layout.numbers, self.layout.index
         self.uncertain = [k for k, n in enumerate(self.numbers) if n.uncertain]
         self.base = compile_scenario(scenario)
         for pid, prm in scenario.parameters.items():
@@ -231,45 +228,11 @@ class Sampler:
             if lo < prm.range[0] or hi > prm.range[1]:
                 raise NegosimError(f"parameters.{pid}.value: its distribution can leave the parameter's range "
                                    f"[{prm.range[0]:g}, {prm.range[1]:g}]")
-        self._layout()
-
-    def _layout(self) -> None:
-        s, cs = self.scenario, self.base
-        P, J, O = cs.wv.shape
-        col = self.index
-        self._res = np.array([col[("parties", p, "reservation")] for p in cs.party_ids])
-        self._power = np.array([col[("parties", p, "power")] for p in cs.party_ids])
-        self._discount = np.array([col[("parties", p, "discount")] for p in cs.party_ids])
-        self._drift = np.array([col[("parties", p, "drift")] for p in cs.party_ids])
-        self._w = np.array([[col[("parties", p, "weights", j)] for j in cs.provision_ids] for p in cs.party_ids])
-        vcols, vdest = [], []
-        for i, p in enumerate(cs.party_ids):
-            for j, prov in enumerate(cs.provision_ids):
-                for k, o in enumerate(cs.option_ids[j]):
-                    c = col.get(("parties", p, "values", prov, o))
-                    if c is not None:  # missing values (zero weight) stay 0, as in compile_scenario
-                        vcols.append(c)
-                        vdest.append((i * J + j) * O + k)
-        self._vcols, self._vdest = np.array(vcols, dtype=np.int64), np.array(vdest, dtype=np.int64)
-        # Linkage bonuses, in the order of cs.terms (compile_scenario's order: party, red lines, linkages).
-        self._bonus = []
-        for t in cs.terms:
-            if t.kind == "link":
-                li = [lk.id for lk in s.parties[cs.party_ids[t.party]].linkages].index(t.id)
-                self._bonus.append(col[("parties", cs.party_ids[t.party], "linkages", li, "bonus")])
-            else:
-                self._bonus.append(-1)
-        from .scenario import resolve_path
-        self._effects = []  # (parameter id, per_unit column, target column)
-        for pid, prm in s.parameters.items():
-            for i, eff in enumerate(prm.effects):
-                self._effects.append((pid, col[("parameters", pid, "effects", i, "per_unit")],
-                                      col[resolve_path(s, eff.path)]))
 
     # -- values -------------------------------------------------------------
     def points(self) -> np.ndarray:
         """``[1, K]``: every number at its point value."""
-        return np.array([[n.point for n in self.numbers]])
+        return self.layout.points()
 
     def draw(self, n: int, seed=0) -> np.ndarray:
         """``[n, K]`` values: uncertain numbers drawn, certain ones at their point."""
@@ -320,41 +283,8 @@ class Sampler:
         V = np.array(V, dtype=np.float64, ndmin=2)
         for path, v in (overrides or {}).items():
             V[:, self.column(path)] = float(v)
-        params = dict(params or {})
-        unknown = set(params) - set(self.scenario.parameters)
-        if unknown:
-            raise NegosimError(f"unknown parameter '{sorted(unknown)[0]}' "
-                               f"(known: {', '.join(self.scenario.parameters) or 'none'})")
-        S = V.shape[0]
-        vals = V.copy()
-        pvals = {}
-        for pid, prm in self.scenario.parameters.items():
-            v = np.full(S, float(params[pid])) if pid in params else V[:, self.index[("parameters", pid, "value")]]
-            lo, hi = prm.range
-            if ((v < lo) | (v > hi)).any():
-                bad = v[(v < lo) | (v > hi)][0]
-                raise NegosimError(f"parameter '{pid}' must lie within [{lo:g}, {hi:g}] (got {bad:g})")
-            pvals[pid] = v
-        for pid, per_col, target in self._effects:
-            vals[:, target] += V[:, per_col] * pvals[pid]
-        cs = self.base
-        P, J, O = cs.wv.shape
-        weights = np.maximum(vals[:, self._w], 0.0)
-        total = weights.sum(axis=2)
-        if (total <= 0).any():
-            s, i = np.argwhere(total <= 0)[0]
-            raise NegosimError(f"parties.{cs.party_ids[i]}.weights are all zero in draw {s}")
-        weights = weights / total[:, :, None]
-        values = np.zeros((S, P * J * O))
-        values[:, self._vdest] = np.clip(vals[:, self._vcols], 0.0, 1.0)
-        values = values.reshape(S, P, J, O)
-        bonus = np.zeros((S, len(self._bonus)))
-        for i, c in enumerate(self._bonus):
-            if c >= 0:
-                bonus[:, i] = quantize(vals[:, c])
-        return Tables(cs, V, quantize(weights[:, :, :, None] * values), weights, values,
-                      vals[:, self._res], np.maximum(vals[:, self._power], 1e-12),
-                      np.clip(vals[:, self._discount], 1e-12, 1.0), vals[:, self._drift], bonus)
+        derived = self.layout.derive(self.layout.with_parameters(V, params), draws=True)
+        return Tables(self.base, V, **derived)
 
     # -- concrete scenarios ------------------------------------------------
     def scenarios(self, V) -> list:
@@ -478,50 +408,13 @@ def half_utilities(tables: Tables, cols, X, fixed: dict[int, int] | None = None,
                    count_fixed: bool = True) -> np.ndarray:
     """Utilities ``[S, P, n]`` of the provisions ``cols`` of packages ``X`` in every draw.
 
-    The formula and the rules for fixed provisions and terms are those of
-    :meth:`CompiledScenario.partial_scores` under ``weighted_sum``, vectorised
-    over draws; red lines and needs do not depend on the numbers, so take them
-    from ``tables.base.partial_scores``.
+    This is :func:`negosim.compiled.stacked_scores` on the tables of the draws
+    (the scorer of :meth:`CompiledScenario.partial_scores`); red lines and
+    needs do not depend on the numbers, so take them from
+    ``tables.base.partial_scores``.
     """
-    cs = tables.base
-    fixed = fixed or {}
-    cols = list(cols)
-    X = np.asarray(X, dtype=np.int64).reshape(-1, len(cols)) if cols else np.zeros((max(len(X), 1), 0), np.int64)
-    n = X.shape[0]
-    util = np.zeros((tables.n, cs.n_parties, n))
-    # Sum the columns in groups whose option grid is no larger than the batch: within a
-    # group, by broadcasting over the grid (cheap), then one gather of the batch's rows
-    # per group instead of one per column. Exact sums make the grouping irrelevant.
-    k = 0
-    while k < len(cols):
-        g = np.zeros((tables.n, cs.n_parties, 1))
-        loc = np.zeros(n, np.int64)
-        while k < len(cols) and (g.shape[2] == 1 or g.shape[2] * int(cs.radix[cols[k]]) <= max(n, 16)):
-            r = int(cs.radix[cols[k]])
-            # An explicit size: with zero draws, reshape cannot infer a -1.
-            g = (g[:, :, :, None] + tables.wv[:, :, cols[k], None, :r]).reshape(tables.n, cs.n_parties,
-                                                                               g.shape[2] * r)
-            loc = loc * r + X[:, k]
-            k += 1
-        if g.shape[2] == n and (loc == np.arange(n)).all():
-            util += g
-        else:
-            util += g[:, :, loc]
-    if count_fixed:
-        for j, o in fixed.items():
-            util += tables.wv[:, :, j, o][:, :, None]
-    _add_bonuses(tables, util, cols, X, fixed, count_fixed)
-    return util
-
-
-def _add_bonuses(tables, util, cols, X, fixed, count_fixed) -> None:
-    present = set(cols) | set(fixed)
-    for i, t in enumerate(tables.base.terms):
-        tp = set(t.provs.tolist())
-        if t.kind != "link" or not tp <= present or (not count_fixed and tp <= set(fixed)):
-            continue
-        hit = t.fires(cols, X, fixed)
-        util[:, t.party, :] += np.where(hit[None, :], tables.bonus[:, i:i + 1], 0.0)
+    return stacked_scores(tables.base, cols, X, fixed, count_fixed, wv=tables.wv, weights=tables.weights,
+                          bonus=tables.bonus, flags=False)[0]
 
 
 def score_draws(tables: Tables, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -534,20 +427,7 @@ def score_draws(tables: Tables, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     cs = tables.base
     X = np.asarray(X, dtype=np.int64).reshape(-1, cs.n_provisions)
-    _, red, needed = cs.partial_scores(range(cs.n_provisions), X)
-    if cs.aggregation == "mean_of_addressed":
-        n = X.shape[0]
-        num = np.zeros((tables.n, cs.n_parties, n))
-        den = np.zeros((tables.n, cs.n_parties, n))
-        for j in range(cs.n_provisions):
-            addressed = ~cs.absent[j][X[:, j]]
-            num += np.where(addressed, tables.wv[:, :, j, X[:, j]], 0.0)
-            den += np.where(addressed, tables.weights[:, :, j:j + 1], 0.0)
-        util = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
-        _add_bonuses(tables, util, list(range(cs.n_provisions)), X, {}, True)
-    else:
-        util = half_utilities(tables, range(cs.n_provisions), X)
-    return util, red, needed
+    return stacked_scores(cs, range(cs.n_provisions), X, wv=tables.wv, weights=tables.weights, bonus=tables.bonus)
 
 
 def accepts_draws(tables: Tables, X) -> tuple[np.ndarray, np.ndarray]:

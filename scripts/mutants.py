@@ -64,7 +64,7 @@ SWEEP = ("tests/test_hostile_sweep.py", "tests/test_sweep_run.py")
 
 MUTANTS: list[Mutant] = [
     Mutant("linkage-bonus-dropped", "a linkage's bonus never added",
-           (("negosim/compiled.py", "util[t.party] += np.where(hit, t.bonus, 0.0)", "util[t.party] += 0.0"),),
+           (("negosim/compiled.py", "util[:, t.party] += np.where(hit, gain, 0.0)", "util[:, t.party] += 0.0"),),
            AGREEMENT),
     Mutant("red-line-mask-dropped", "red lines never marked",
            (("negosim/compiled.py", "red[t.party] |= hit", "pass"),), AGREEMENT),

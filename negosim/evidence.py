@@ -71,13 +71,15 @@ def quote_items(scenario):
                 yield ("parties", name, "red_lines", i, "quote"), rl.source, rl.quote
 
 
-def check_quotes(scenario, folder: Path | None, node=None) -> None:
+def check_quotes(loaded) -> None:
     """Raise a ScenarioError for the first quote not found in its article.
 
+    ``loaded`` is a :class:`~negosim.yamlio.LoadedScenario`: its scenario's
+    quotes are looked up in its article folder and an error points at the
+    quote's ``file:line:col`` (:meth:`~negosim.yamlio.LoadedScenario.error_at`).
     Where the article folder is missing, warn (ArticlesMissingWarning) and skip.
     """
-    from .yamlio import _where, locate
-
+    scenario, folder = loaded.scenario, loaded.articles
     items = list(quote_items(scenario))
     if not items:
         return
@@ -88,10 +90,7 @@ def check_quotes(scenario, folder: Path | None, node=None) -> None:
         return
 
     def fail(path, message):
-        if node is None:
-            raise ScenarioError(message, path)
-        f, l, c = _where(locate(node, path))
-        raise ScenarioError(message, path, f, l, c)
+        raise loaded.error_at(path, message)
 
     for path, source, quote in items:
         if source is None:

@@ -315,11 +315,9 @@ def _load_scenario(path: Path):
 
 
 def _error(node, path: tuple, message: str) -> ScenarioError:
-    from .yamlio import _where, locate
+    from .yamlio import error_at
     # An unknown axis is best shown at its key; anything else at its value.
-    key_mark = len(path) == 2 and path[0] == "axes"
-    f, line, col = _where(locate(node, path, key_mark=key_mark))
-    return ScenarioError(message, path, f, line, col)
+    return error_at(node, path, message, key_mark=len(path) == 2 and path[0] == "axes")
 
 
 class LoadedSweep:

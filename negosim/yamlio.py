@@ -573,6 +573,17 @@ def locate(root: Node, path: tuple, key_mark: bool = False) -> Node:
     return _locate(root, path, key_mark)[0]
 
 
+def error_at(root: Node, path: tuple, message: str, key_mark: bool = False) -> ScenarioError:
+    """A ScenarioError at the ``file:line:col`` of the node at ``path`` of a loaded document.
+
+    >>> root = yaml.compose("a: {b: 1}", _Loader)
+    >>> str(error_at(root, ("a", "b"), "too small"))
+    '<unicode string>:1:8: a.b: too small'
+    """
+    f, l, c = _where(locate(root, path, key_mark=key_mark))
+    return ScenarioError(message, path, f, l, c)
+
+
 def _locate(root: Node, path: tuple, key_mark: bool = False) -> tuple[Node, Node | None, bool]:
     """``(node, key_node, complete)``: the deepest node along ``path``, the key
     node that names it (None for the root and list items) and whether every
@@ -917,10 +928,10 @@ def load_scenario(path: str | Path, articles: str | Path | None = None, check_qu
             raise validation_to_error(e, node, model=Scenario) from None
     for w in caught:
         warnings.warn_explicit(w.message, w.category, str(path), 1)
-    folder = resolve_articles(Path(path), scenario, articles, node)
+    loaded = LoadedScenario(scenario, Path(path), files, resolve_articles(Path(path), scenario, articles, node), node)
     if check_quotes:
-        _check_quotes(scenario, folder, node)
-    return LoadedScenario(scenario, Path(path), files, folder, node)
+        _check_quotes(loaded)
+    return loaded
 
 
 def resolve_articles(path: Path, scenario, articles, node: Node | None) -> Path | None:
@@ -969,8 +980,7 @@ class LoadedScenario:
         """A ScenarioError pointing at ``path`` in this scenario's files."""
         if self.node is None:
             return ScenarioError(message, path, str(self.path))
-        f, l, c = _where(locate(self.node, path))
-        return ScenarioError(message, path, f, l, c)
+        return error_at(self.node, path, message)
 
 
 def dump_scenario(scenario, path: str | Path | None = None) -> str:

@@ -90,3 +90,15 @@ def test_declared_names_agree_with_the_registries_and_the_format():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "ok"
+
+
+def test_the_loader_modules_use_no_private_name_of_each_other():
+    # evidence <-> yamlio once reached into each other's private helpers; errors at a
+    # document path go through yamlio.error_at / LoadedScenario.error_at instead.
+    import ast
+    for module in ("evidence", "yamlio", "sweep_spec", "provenance"):
+        tree = ast.parse((ROOT / "negosim" / f"{module}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level and node.module != "__future__":
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                assert not private, f"negosim/{module}.py imports {private} from .{node.module}"

@@ -52,13 +52,15 @@ def test_acceptance_never_rises_with_the_reservation(prob_sweep):
         assert (np.diff(g.sort_values("parties.p0.reservation")["p_all"].to_numpy()) <= 0).all()
 
 
-def test_probabilities_equal_a_count_from_the_definitions(prob_sweep):
-    # The row's draws (the sampler's, keyed by the row's seed), each turned into a concrete
-    # scenario with the row's axis values written in, and the draft judged from the definitions
-    # (tests/reference_package.py): nothing of the sweep's scoring over draws is shared.
-    s, spec, df = prob_sweep
+def _check_probabilities(s, spec, df, rows) -> None:
+    """Rows' probabilities against a count over the row's draws, judged from the definitions.
+
+    The row's draws (the sampler's, keyed by the row's seed) are each turned into a concrete
+    scenario with the row's axis values written in, and the draft is judged by
+    tests/reference_package.py: nothing of the sweep's scoring over draws is shared.
+    """
     sm = uncertainty.Sampler(s)
-    for k in (7, 12):
+    for k in rows:
         row = df.iloc[k]
         axes = {a: row[a] for a in spec.axes}
         ok, unanimous = [], []
@@ -73,6 +75,23 @@ def test_probabilities_equal_a_count_from_the_definitions(prob_sweep):
             assert row[f"p_accepts_{p}"] == ok[:, i].mean(), (k, p)
         lo, hi = uncertainty.wilson(int(np.sum(unanimous)), spec.samples)
         assert (row["p_all_low"], row["p_all_high"]) == (lo, hi)
+
+
+def test_probabilities_equal_a_count_from_the_definitions(prob_sweep):
+    s, spec, df = prob_sweep
+    _check_probabilities(s, spec, df, [7, 12])
+
+
+def test_probabilities_on_a_draft_across_a_red_line():
+    # p0's red line r0 forbids x1=o1 with x2=o2, and the draft has x2=o2: with x1=o1 p0 never
+    # accepts, whatever the draws; with x1=o0 it sometimes does.
+    s = uncertain(0)
+    assert [(r.id, r.forbid) for r in s.parties["p0"].red_lines] == [("r0", {"x1": "o1", "x2": "o2"})]
+    assert s.draft["x2"] == "o2"
+    spec = Sweep(scenario=s, samples=100, seed=3, axes={"draft.x1": {"values": ["o0", "o1"]}})
+    df = run_sweep(spec, workers=1)
+    assert df["p_accepts_p0"].iloc[0] > 0 and df["p_accepts_p0"].iloc[1] == 0 == df["p_all"].iloc[1]
+    _check_probabilities(s, spec, df, [0, 1])
 
 
 def test_rows_of_one_replicate_share_their_draws():

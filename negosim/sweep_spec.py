@@ -44,6 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Valid
 from .errors import NegosimError, PathError, ScenarioError
 from .limits import MAX_NUMBER
 from .scenario import ProtocolSettings
+from .yamlio import NotAScenarioFile
 
 _CFG = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -301,7 +302,10 @@ def load_sweep(path: str | Path) -> "LoadedSweep":
     scenario_path = path.parent / spec.scenario
     if not scenario_path.exists():
         raise _error(node, ("scenario",), f"scenario file '{spec.scenario}' not found")
-    loaded = _load_scenario(scenario_path)
+    try:
+        loaded = _load_scenario(scenario_path)
+    except NotAScenarioFile as e:
+        raise _error(node, ("scenario",), f"{spec.scenario} is not a scenario file ({e.reason})") from None
     try:
         check_against(spec, loaded.scenario)
     except PathError as e:
@@ -311,7 +315,9 @@ def load_sweep(path: str | Path) -> "LoadedSweep":
 
 def _load_scenario(path: Path):
     from .yamlio import load_scenario
-    return load_scenario(path)
+    # Named inside the spec, so held to the rule of an extends: parent: a file that is no
+    # scenario (/etc/passwd) is refused without quoting a word of it.
+    return load_scenario(path, referenced=True)
 
 
 def _error(node, path: tuple, message: str) -> ScenarioError:
@@ -338,7 +344,10 @@ def resolve(spec: Sweep):
     from .scenario import Scenario
     from .yamlio import LoadedScenario
     sc = spec.scenario
-    loaded = sc if isinstance(sc, (Scenario, LoadedScenario)) else _load_scenario(Path(sc))
+    try:
+        loaded = sc if isinstance(sc, (Scenario, LoadedScenario)) else _load_scenario(Path(sc))
+    except NotAScenarioFile as e:
+        raise NegosimError(f"scenario: {sc} is not a scenario file ({e.reason})") from None
     try:
         check_against(spec, loaded.scenario if isinstance(loaded, LoadedScenario) else loaded)
     except PathError as e:

@@ -445,17 +445,20 @@ def _merge(parent: Node, child: Node, _memo: dict | None = None) -> Node:
 _SCENARIO_LINE = re.compile(rb"^(?:negosim|extends)[ \t]*:", re.M)
 
 
-def compose_with_extends(path: Path, _chain: tuple[Path, ...] = (), _budget: int | None = None
-                         ) -> tuple[Node, list[Path]]:
+def compose_with_extends(path: Path, _chain: tuple[Path, ...] = (), _budget: int | None = None,
+                         referenced: bool = False) -> tuple[Node, list[Path]]:
     """Compose ``path`` and merge it over its ``extends:`` ancestors.
 
     Returns the merged node tree and the files read, the given file first.
     At most ``limits.MAX_EXTENDS_DEPTH`` files form one chain, and they share
-    one budget of ``limits.MAX_YAML_NODES`` nodes.
+    one budget of ``limits.MAX_YAML_NODES`` nodes. ``referenced``: the path
+    was named inside another file (a sweep spec's ``scenario:``), so it is
+    held to the rule of an ``extends:`` parent and raises
+    :class:`NotAScenarioFile` rather than quote a file that is no scenario.
     """
     path = Path(path)
     budget = limits.MAX_YAML_NODES if _budget is None else _budget
-    if _chain:  # a parent: only a scenario file may be quoted in a message
+    if _chain or referenced:  # named by another file: only a scenario file may be quoted in a message
         node, used = _compose_parent(path, budget)
     else:
         node, used = _compose(path, budget)
@@ -489,7 +492,7 @@ def compose_with_extends(path: Path, _chain: tuple[Path, ...] = (), _budget: int
         raise ScenarioError(f"circular: these files extend each other ({cycle})", ("extends",), f, l, c)
     try:
         parent, parent_files = compose_with_extends(parent_path, chain, budget - used)
-    except _NotAScenario as e:
+    except NotAScenarioFile as e:
         f, l, c = _where(vnode)
         raise ScenarioError(f"{vnode.value} is not a scenario file ({e.reason})", ("extends",), f, l, c) from None
     # The child's own extends key must not be inherited; the parent's is dropped too.
@@ -498,8 +501,11 @@ def compose_with_extends(path: Path, _chain: tuple[Path, ...] = (), _budget: int
     return _merge(parent, node), files + parent_files
 
 
-class _NotAScenario(Exception):
-    """A parent that is not a scenario file; the child reports it without quoting the parent."""
+class NotAScenarioFile(Exception):
+    """A file named by another (an ``extends:`` parent, a sweep's scenario) that is not a scenario file.
+
+    The naming file reports it at its own reference, with :attr:`reason`, which quotes nothing.
+    """
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -522,11 +528,11 @@ def _compose_parent(path: Path, budget: int = limits.MAX_YAML_NODES) -> tuple[No
     except ScenarioError as e:
         if looks or getattr(e, "reason", None) is None:
             raise
-        raise _NotAScenario(e.reason) from None
+        raise NotAScenarioFile(e.reason) from None
     if not isinstance(node, MappingNode):
-        raise _NotAScenario("not a YAML mapping")
+        raise NotAScenarioFile("not a YAML mapping")
     if _mapping_get(node, "negosim") is None and _mapping_get(node, "extends") is None:
-        raise _NotAScenario("it has no 'negosim:' key")
+        raise NotAScenarioFile("it has no 'negosim:' key")
     return node, used
 
 
@@ -895,13 +901,15 @@ def validation_to_error(e: ValidationError, root: Node | None, fallback_file: st
     return ScenarioError(msg, path, f, l, c)
 
 
-def load_document(path: str | Path) -> tuple[dict, Node, list[Path]]:
-    """Read a YAML file with its ``extends`` chain into plain data and nodes."""
-    node, files = compose_with_extends(Path(path))
+def load_document(path: str | Path, referenced: bool = False) -> tuple[dict, Node, list[Path]]:
+    """Read a YAML file with its ``extends`` chain into plain data and nodes (``referenced``:
+    see :func:`compose_with_extends`)."""
+    node, files = compose_with_extends(Path(path), referenced=referenced)
     return _construct(node), node, files
 
 
-def load_scenario(path: str | Path, articles: str | Path | None = None, check_quotes: bool = True):
+def load_scenario(path: str | Path, articles: str | Path | None = None, check_quotes: bool = True,
+                  referenced: bool = False):
     """Load, validate and (by default) check the quotes of a scenario file.
 
     Parameters
@@ -910,6 +918,9 @@ def load_scenario(path: str | Path, articles: str | Path | None = None, check_qu
     articles : folder of the articles; defaults to the scenario's ``articles`` key,
         resolved against the scenario's folder.
     check_quotes : verify that every quote occurs in its cited article.
+    referenced : the path was named inside another file; a file that does not look
+        like a scenario raises :class:`NotAScenarioFile` (whose reason quotes nothing)
+        instead of an error that would quote it.
 
     Returns
     -------
@@ -919,7 +930,7 @@ def load_scenario(path: str | Path, articles: str | Path | None = None, check_qu
     from .evidence import check_quotes as _check_quotes
     from .scenario import Scenario
 
-    data, node, files = load_document(path)
+    data, node, files = load_document(path, referenced=referenced)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

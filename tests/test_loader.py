@@ -334,3 +334,46 @@ def test_a_changed_word_fails_at_the_quote(tmp_path):
     assert "quote not found in talks_report.txt" in err.message
     assert (err.line, err.col) == (text.splitlines().index(
         "      quote: the question of territory comes after everything else") + 1, 14)
+
+
+# --------------------------------------------------------------------------- a sweep's scenario: held to the extends rule
+
+SECRET = "hunter2-do-not-print-this-line"
+
+
+@pytest.mark.parametrize("content, reason", [
+    (f"root:x:0:0:{SECRET}:/root:/bin/bash\ndaemon:x:1:1::/:/usr/sbin/nologin\n", "not a YAML mapping"),
+    (f"password: {SECRET}\nuser: admin\n", "it has no 'negosim:' key"),
+    (f"[{SECRET}\n", "not valid YAML"),
+    (f"- {SECRET}\n", "not a YAML mapping"),
+], ids=["passwd-like", "mapping", "broken", "list"])
+def test_a_sweep_whose_scenario_is_not_a_scenario_file_quotes_nothing_of_it(tmp_path, content, reason):
+    from conftest import run_cli
+    (tmp_path / "secret.conf").write_text(content, encoding="utf-8")
+    (tmp_path / "spec.yaml").write_text("axes: {}\nscenario: secret.conf\n", encoding="utf-8")
+    r = run_cli("sweep", "spec.yaml", "--workers", "1", "--quiet", cwd=tmp_path, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr == f"spec.yaml:2:11: scenario: secret.conf is not a scenario file ({reason})\n"
+    assert not (tmp_path / "spec.parquet").exists()
+
+
+@pytest.mark.skipif(not Path("/etc/passwd").is_file(), reason="no /etc/passwd")
+def test_a_sweep_of_etc_passwd(tmp_path):
+    from conftest import run_cli
+    (tmp_path / "spec.yaml").write_text("scenario: /etc/passwd\n", encoding="utf-8")
+    r = run_cli("sweep", "spec.yaml", "--workers", "1", cwd=tmp_path, timeout=120)
+    assert r.returncode == 2
+    assert r.stderr.startswith("spec.yaml:1:11: scenario: /etc/passwd is not a scenario file (")
+    assert Path("/etc/passwd").read_text(errors="replace")[:8] not in r.stderr
+
+
+def test_a_sweep_of_a_broken_scenario_still_points_into_it(tmp_path):
+    # A file that says it is a scenario keeps its own detailed message, at its own line.
+    (tmp_path / "s.yaml").write_text("negosim: 1\nname: [unclosed\n", encoding="utf-8")
+    (tmp_path / "spec.yaml").write_text("scenario: s.yaml\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="invalid YAML") as e:
+        negosim.load_sweep(tmp_path / "spec.yaml")
+    assert (Path(e.value.file).name, e.value.line) == ("s.yaml", 2)
+    with pytest.raises(negosim.NegosimError, match=r"^scenario: .*secret\.conf is not a scenario file \(it has no"):
+        (tmp_path / "secret.conf").write_text(f"password: {SECRET}\n", encoding="utf-8")
+        negosim.run_sweep(negosim.Sweep(scenario=str(tmp_path / "secret.conf")))

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
+from .compiled import unanimous as all_needed
 from .errors import NegosimError
 from .uncertainty import Sampler, Tables, accepts_draws, half_utilities, unanimous_draws, wilson
 
@@ -100,7 +101,7 @@ def package_odds(tables: Tables, packages: dict, confidence: float = 0.95) -> li
         return []
     X = np.stack([np.asarray(packages[n], dtype=np.int64) for n in names])
     ok, needed = accepts_draws(tables, X)
-    unanimous = (ok | ~needed[None]).all(axis=1)
+    unanimous = all_needed(ok, needed[None])
     S = tables.n
     out = []
     for i, name in enumerate(names):

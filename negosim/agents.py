@@ -23,8 +23,8 @@ import mesa
 import numpy as np
 
 from .beliefs import Beliefs
-from .compiled import TOLERANCE
-from .offers import RED_LINE_COST, Front, group_moves, move_groups, neighbours
+from .compiled import accepts, meets, shortfall, thresholds
+from .offers import Front, group_moves, move_groups, neighbours
 from .strategies import Situation, Strategy
 
 #: How many recent texts the mediator will not table again.
@@ -98,7 +98,7 @@ class PartyAgent(mesa.Agent):
     def respond(self, utility: float, red: bool, needed: bool) -> bool:
         """Answer a package: accept when no red line is crossed and the utility reaches the threshold."""
         self.utility, self.needed = float(utility), bool(needed)
-        self.accepts = bool(not red and utility >= max(self.threshold, self.reservation) - TOLERANCE)
+        self.accepts = bool(accepts(utility, red, max(self.threshold, self.reservation)))
         return self.accepts
 
 
@@ -154,12 +154,11 @@ class Mediator(mesa.Agent):
         """Sort keys (smaller is better) of candidate texts ``X`` with scores ``s`` under the objective."""
         thr, base = self._thresholds()
         U = s.util
-        short = np.where(s.needed, np.maximum(thr[:, None] - TOLERANCE - U, 0.0) + RED_LINE_COST * s.red,
-                         0.0).sum(axis=0)
+        short = shortfall(U, s.red, s.needed, thr).sum(axis=0)
         index = _indices(self.model.cs, X)
         if self.objective == "mediator_utility":
             others = np.arange(U.shape[0]) != self.party
-            loses = (U[others] < text_util[others, None] - TOLERANCE).any(axis=0)
+            loses = (~meets(U[others], thresholds(text_util[others, None]))).any(axis=0)
             second, third = loses.astype(float), -U[self.party]
         else:
             gains = np.where(s.needed, np.maximum(U - base[:, None], 0.0) ** self.model.cs.power[:, None], 1.0)

@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 
 from . import kernels
-from .compiled import TOLERANCE, CompiledScenario, compile_scenario
+from .compiled import CompiledScenario, as_scenario, compile_scenario, meets, thresholds, unanimous
 from .errors import NegosimError
-from .halves import CHUNK_ROWS, Block, Half, Plan, always_bits, blocks, plan_split, thresholds
+from .halves import CHUNK_ROWS, Block, Half, Plan, always_bits, blocks, plan_split
 from .limits import FRONT_AUTO_WORK, MAX_WORK, WORK_PER_SECOND
 from .solutions import SOLUTION_NAMES, best_points, nash_product
 
@@ -91,7 +91,7 @@ class Verdict:
         """Why the party says yes or no, in words."""
         if self.red_lines:
             why = "crosses red line " + ", ".join(self.red_lines)
-        elif self.utility >= self.reservation - TOLERANCE:
+        elif meets(self.utility, thresholds(self.reservation)):
             why = f"utility {self.utility:.3f} reaches reservation {self.reservation:.3f}"
         else:
             why = f"utility {self.utility:.3f} is {self.reservation - self.utility:.3f} short of reservation {self.reservation:.3f}"
@@ -104,6 +104,17 @@ class Verdict:
                 "needed": self.needed, "red_lines": self.red_lines, "margin": self.margin,
                 "linkages": {k: v for k, v in self.linkages}, "contributions": self.contributions,
                 "reason": self.reason()}
+
+
+def all_needed_accept(verdicts: dict[str, Verdict]) -> bool:
+    """Whether every party whose consent is needed accepts (:func:`negosim.compiled.unanimous` of verdicts).
+
+    >>> v = Verdict("a", 0.4, 0.5, False, False, [], [], {})
+    >>> all_needed_accept({"a": v})
+    True
+    """
+    vs = list(verdicts.values())
+    return bool(unanimous([v.accepts for v in vs], [v.needed for v in vs], axis=0))
 
 
 @dataclass
@@ -139,7 +150,7 @@ class Analysis:
     @property
     def draft_accepted(self) -> bool:
         """Whether every party whose consent the draft needs accepts it."""
-        return all(v.accepts or not v.needed for v in self.draft.values())
+        return all_needed_accept(self.draft)
 
     def verdicts(self) -> pd.DataFrame:
         """One row per party: utility, reservation, margin, accepts, needed, red lines, reason."""
@@ -191,23 +202,22 @@ class Analysis:
 # --------------------------------------------------------------------------- helpers
 
 def _as_compiled(scenario, params=None) -> tuple[CompiledScenario, dict]:
-    from .scenario import Scenario
-    from .yamlio import LoadedScenario, dump_scenario
+    from .yamlio import dump_scenario
     from . import __version__
     meta: dict[str, Any] = {"negosim_version": __version__}
     if isinstance(scenario, CompiledScenario):
         return scenario, meta
-    if isinstance(scenario, LoadedScenario):
+    s, loaded = as_scenario(scenario, error="analyze() takes a Scenario, LoadedScenario, CompiledScenario "
+                                            "or scenario file")
+    if loaded is not None:
         from .evidence import article_hashes
-        meta["scenario_sha256"] = scenario.sha256()
-        meta["scenario"] = str(scenario.path)
-        meta["articles"] = article_hashes(scenario.scenario, scenario.articles)
-        return compile_scenario(scenario.scenario, params), meta
-    if isinstance(scenario, Scenario):
-        meta["scenario_sha256"] = hashlib.sha256(dump_scenario(scenario).encode()).hexdigest()
+        meta["scenario_sha256"] = loaded.sha256()
+        meta["scenario"] = str(loaded.path)
+        meta["articles"] = article_hashes(s, loaded.articles)
+    else:
+        meta["scenario_sha256"] = hashlib.sha256(dump_scenario(s).encode()).hexdigest()
         meta["articles"] = {}
-        return compile_scenario(scenario, params), meta
-    raise TypeError("analyze() takes a Scenario, LoadedScenario or CompiledScenario")
+    return compile_scenario(s, params), meta
 
 
 def verdict(cs: CompiledScenario, package) -> dict[str, Verdict]:
@@ -279,7 +289,7 @@ def zone_front(cs: CompiledScenario) -> tuple[np.ndarray, np.ndarray]:
     The same search as :func:`analyze` without the counts and repairs; used by
     the bargaining offers, which need only the front.
     """
-    thr, always = thresholds(cs), always_bits(cs)
+    thr, always = thresholds(cs.reservation), always_bits(cs)
     found = [_candidates(cs, b, thr, always) for b in blocks(cs, plan_split(cs)) if b.A.n and b.B.n]
     U = np.concatenate([f[0] for f in found]) if found else np.zeros((0, cs.n_parties))
     idx = np.concatenate([f[1] for f in found]) if found else np.zeros(0, np.int64)
@@ -440,7 +450,7 @@ def analyze(scenario, *, params: dict[str, float] | None = None, top: int = 5, p
 
     Parameters
     ----------
-    scenario : Scenario, LoadedScenario or CompiledScenario
+    scenario : Scenario, LoadedScenario, CompiledScenario or the path of a scenario file
     params : named parameter values (default: each parameter's own value).
     top : how many of the minimal repairs to list (best Nash product first).
     pareto : compute the full Pareto front (the slowest part on big spaces
@@ -467,7 +477,7 @@ def analyze(scenario, *, params: dict[str, float] | None = None, top: int = 5, p
     work = estimate_work(cs, plan, top)
     if work.units > max_work:
         raise _too_much(f"analysing all {cs.space.size:.3g} packages ({cs.n_parties} parties)", work.units, max_work)
-    thr = thresholds(cs)
+    thr = thresholds(cs.reservation)
     always = always_bits(cs)
     J = cs.n_provisions
     bargainers = _bargainers(cs)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .analysis import Verdict, verdict
+from .analysis import Verdict, all_needed_accept, verdict
 from .compiled import compile_scenario, point_values
 
 
@@ -42,7 +42,7 @@ class Round:
     def to_json(self) -> dict:
         return {"name": self.name, "file": self.source, "draft": self.draft,
                 "verdicts": {p: v.to_json() for p, v in self.verdicts.items()},
-                "accepted": all(v.accepts or not v.needed for v in self.verdicts.values())}
+                "accepted": all_needed_accept(self.verdicts)}
 
 
 @dataclass

@@ -25,6 +25,7 @@ Example
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,13 +57,25 @@ def meets(u, thr):
     return u >= thr
 
 
-def thresholds(reservation):
+def thresholds(reservation, tol=TOLERANCE):
     """The lowest utility each party accepts: reservation minus ``TOLERANCE``.
 
-    >>> float(thresholds(0.5)) == 0.5 - TOLERANCE
+    Takes a float or an array (numba kernels compile this function too, and
+    pass ``tol`` themselves so that their on-disk cache follows its value).
+
+    >>> thresholds(0.5) == 0.5 - TOLERANCE
     True
     """
-    return np.asarray(reservation, dtype=np.float64) - TOLERANCE
+    return reservation - tol
+
+
+def gap_below(u, thr):
+    """How far a utility lies below a threshold (0 when it reaches it); numba kernels compile it too.
+
+    >>> float(gap_below(0.25, 0.5)), float(gap_below(0.75, 0.5))
+    (0.25, 0.0)
+    """
+    return np.maximum(thr - u, 0.0)
 
 
 def _along(reservation, util):
@@ -119,8 +132,49 @@ def shortfall(util, red, needed, reservation, red_cost: float = RED_LINE_COST):
     ...           np.array([0.5, 0.5])).round(6).tolist()
     [[0.2], [10.0]]
     """
-    gap = np.maximum(thresholds(_along(reservation, util)) - util, 0.0)
+    gap = gap_below(util, thresholds(_along(reservation, util)))
     return np.where(needed, gap + red_cost * np.asarray(red, dtype=bool), 0.0)
+
+
+# -- what a library function is given ------------------------------------------
+
+def as_scenario(source, articles=None, error: str | None = None):
+    """The scenario of a file path, a ``LoadedScenario`` or a ``Scenario``, and its file when loaded.
+
+    The one place where library functions turn what they were given into a
+    :class:`~negosim.scenario.Scenario` (a path is loaded and validated with
+    :func:`~negosim.yamlio.load_scenario`, checking quotes against ``articles``).
+
+    Parameters
+    ----------
+    source : str, os.PathLike, LoadedScenario or Scenario.
+    articles : folder of the articles, for a path (default: the scenario's key).
+    error : the TypeError message for anything else.
+
+    Returns
+    -------
+    (Scenario, LoadedScenario or None)
+
+    Examples
+    --------
+    >>> from negosim.random_scenario import random_scenario
+    >>> s = random_scenario(parties=2, provisions=2, options=2, seed=0)
+    >>> as_scenario(s) == (s, None)
+    True
+    >>> as_scenario(3.0)
+    Traceback (most recent call last):
+    ...
+    TypeError: expected a scenario file, a LoadedScenario or a Scenario (got float)
+    """
+    from .scenario import Scenario
+    from .yamlio import LoadedScenario, load_scenario
+    if isinstance(source, (str, os.PathLike)):
+        source = load_scenario(source, articles=articles)
+    if isinstance(source, LoadedScenario):
+        return source.scenario, source
+    if isinstance(source, Scenario):
+        return source, None
+    raise TypeError(error or f"expected a scenario file, a LoadedScenario or a Scenario (got {type(source).__name__})")
 
 
 def quantize(x):

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compiled import TOLERANCE, CompiledScenario
+from .compiled import CompiledScenario, thresholds
 
 #: Largest half, in rows; provisions beyond it are conditioned on.
 MAX_HALF = 1 << 17
@@ -198,7 +198,7 @@ def choose_key(cs: CompiledScenario, A: Half, B: Half) -> int:
     best, key = None, -1
     for p in np.flatnonzero(cs.always_needed):
         sb = np.sort(B.util[:, p])
-        need = cs.reservation[p] - TOLERANCE - A.util[:, p]
+        need = thresholds(cs.reservation[p]) - A.util[:, p]
         pairs = int((B.n - np.searchsorted(sb, need, side="left")).sum())
         if best is None or pairs < best:
             best, key = pairs, int(p)
@@ -224,11 +224,6 @@ def blocks(cs: CompiledScenario, plan: Plan, drop_red: bool = True):
         if key >= 0:
             B = B.take(np.argsort(-B.util[:, key], kind="stable"))
         yield Block(fixed, A, B, key)
-
-
-def thresholds(cs: CompiledScenario) -> np.ndarray:
-    """Reservation minus tolerance, per party."""
-    return cs.reservation - TOLERANCE
 
 
 def always_bits(cs: CompiledScenario) -> int:

@@ -14,7 +14,9 @@ Conventions for every kernel:
 - ``redA``, ``redB``, ``needA``, ``needB``: per-row bitmasks over parties
   (bit ``p`` set: a red line of ``p`` is crossed / ``p``'s consent is needed).
 - ``always``: bitmask of parties whose consent every package needs.
-- ``thr[P]``: reservation minus the acceptance tolerance.
+- ``thr[P]``: reservation minus the acceptance tolerance
+  (:func:`negosim.compiled.thresholds`); a utility is accepted when
+  :func:`accepts_scalar` (that is, :func:`negosim.compiled.meets`) holds.
 - ``key``: the party sorting B (one in ``always``), or -1 for none.
 
 Example
@@ -31,6 +33,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .compiled import meets
+
+#: The acceptance comparison, compiled from the one definition (:func:`negosim.compiled.meets`)
+#: into every kernel that uses it (here, in offers.py and in kernels_uncertainty.py). Numba's
+#: on-disk cache does not notice edits to ``meets``: clear ``__pycache__`` after changing it.
+accepts_scalar = njit(inline="always")(meets)
+
 
 @njit(cache=True, inline="always")
 def _limit(uB, key, need):
@@ -38,7 +47,7 @@ def _limit(uB, key, need):
     lo, hi = 0, uB.shape[0]
     while lo < hi:
         mid = (lo + hi) >> 1
-        if uB[mid, key] >= need:
+        if accepts_scalar(uB[mid, key], need):
             lo = mid + 1
         else:
             hi = mid
@@ -53,7 +62,7 @@ def _accept(uA, redA, needA, a, uB, redB, needB, b, always, thr):
     P = uA.shape[1]
     for p in range(P):
         if (m >> p) & 1:
-            if uA[a, p] + uB[b, p] < thr[p]:
+            if not accepts_scalar(uA[a, p] + uB[b, p], thr[p]):
                 return False
     return True
 

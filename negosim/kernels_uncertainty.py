@@ -9,7 +9,8 @@ Conventions:
 
 - ``uA[S, P, nA]``, ``uB[S, P, nB]``: exact utilities on the ``QUANTUM`` grid,
   and ``thr[S, P]`` thresholds on the same grid, so ``uB >= thr - uA`` is
-  exactly ``uA + uB >= thr`` (see :meth:`negosim.uncertainty.Tables.thresholds`).
+  exactly ``uA + uB >= thr`` (see :meth:`negosim.uncertainty.Tables.thresholds`);
+  the comparison is :func:`negosim.kernels.accepts_scalar`, the one rule.
 - ``needA[a]``, ``needB[b]``, ``always``: bitmasks over parties whose consent
   the row needs / every package needs.
 - ``freeB[p, b]``: 1 when party ``p``'s consent is not needed because of row
@@ -38,6 +39,8 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+
+from .kernels import accepts_scalar
 
 #: Bytes of ``uB`` (and ``freeB``) a tile of draws should occupy: well inside a core's L2.
 TILE_BYTES = 1 << 18
@@ -93,24 +96,24 @@ def unanimous_counts(uA, needA, uB, freeB, always, thr, valid, lim, s_lo, s_hi, 
                         if (forced >> p) & 1:
                             if first:
                                 for b in range(nb):
-                                    x = va[b] & np.uint8(u[b] >= t)
+                                    x = va[b] & np.uint8(accepts_scalar(u[b], t))
                                     ok[b] = x
                                     live |= x
                             else:
                                 for b in range(nb):
-                                    x = ok[b] & np.uint8(u[b] >= t)
+                                    x = ok[b] & np.uint8(accepts_scalar(u[b], t))
                                     ok[b] = x
                                     live |= x
                         else:
                             f = freeB[p]
                             if first:
                                 for b in range(nb):
-                                    x = va[b] & (np.uint8(u[b] >= t) | f[b])
+                                    x = va[b] & (np.uint8(accepts_scalar(u[b], t)) | f[b])
                                     ok[b] = x
                                     live |= x
                             else:
                                 for b in range(nb):
-                                    x = ok[b] & (np.uint8(u[b] >= t) | f[b])
+                                    x = ok[b] & (np.uint8(accepts_scalar(u[b], t)) | f[b])
                                     ok[b] = x
                                     live |= x
                         first = False

@@ -46,7 +46,7 @@ from pydantic import ValidationError
 
 from .agents import Mediator, PartyAgent
 from .beliefs import Beliefs, at_round, relink_views, reservations_at, stack_views
-from .compiled import compile_scenario
+from .compiled import as_scenario, compile_scenario, unanimous
 from .errors import NegosimError, NegosimWarning
 from .offers import Front
 from .protocols import get_protocol
@@ -81,16 +81,9 @@ def default_scenario() -> Scenario:
 
 def resolve_scenario(scenario) -> Scenario:
     """A Scenario from None (the default), a path, a LoadedScenario or a Scenario."""
-    from .yamlio import LoadedScenario, load_scenario
     if scenario is None:
         return default_scenario()
-    if isinstance(scenario, Scenario):
-        return scenario
-    if isinstance(scenario, LoadedScenario):
-        return scenario.scenario
-    if isinstance(scenario, (str, Path)):
-        return load_scenario(scenario).scenario
-    raise TypeError("expected a Scenario, a LoadedScenario or the path of a scenario file")
+    return as_scenario(scenario, error="expected a Scenario, a LoadedScenario or the path of a scenario file")[0]
 
 
 def settings_for(scenario: Scenario, **changes) -> ProtocolSettings:
@@ -300,7 +293,8 @@ class NegotiationModel(mesa.Model):
 
     def consent(self, x: np.ndarray, answers) -> bool:
         """Whether every needed party accepted ``x`` (which puts it in this round's zone)."""
-        ok = all(acc or not needed for acc, _, needed, _ in answers.values())
+        said = list(answers.values())
+        ok = bool(unanimous([acc for acc, _, _, _ in said], [needed for _, _, needed, _ in said], axis=0))
         return ok and bool(self.cs_now.score(x[None, :]).in_zone[0])
 
     def broadcast(self, x: np.ndarray, answers, proposer: int, protocol) -> None:
@@ -407,10 +401,7 @@ class NegotiationModel(mesa.Model):
         self._seen.add(sig)
 
     # -- results -------------------------------------------------------------
-    def run_model(self) -> None:
-        """Run until a deal, the deadline or a deadlock."""
-        while self.running:
-            self.step()
+    # run_model is Mesa's own: step while ``running`` (cleared on a deal, the deadline or a deadlock).
 
     def trace(self) -> pd.DataFrame:
         """One row per round and party, from the DataCollector."""

@@ -35,10 +35,14 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .compiled import TOLERANCE, CompiledScenario
+from .compiled import RED_LINE_COST, TOLERANCE, CompiledScenario, gap_below
+from .compiled import shortfall as shortfall_of
+from .compiled import thresholds as thresholds_of
+from .kernels import accepts_scalar
 
-#: Shortfall charged for crossing a needed party's red line (more than any utility gap).
-RED_LINE_COST = 10.0
+# The acceptance rule's threshold and gap, compiled from their one definition in compiled.py.
+_thresholds = njit(inline="always")(thresholds_of)
+_gap_below = njit(inline="always")(gap_below)
 #: Spaces up to this many packages are scored whole to find a front.
 SMALL_SPACE = 1 << 14
 #: Largest group of linked provisions the mediator moves together.
@@ -96,8 +100,7 @@ class Front:
 
     def shortfalls(self, thresholds: np.ndarray) -> np.ndarray:
         """Each needed party's shortfall below its threshold (red line: a large cost), ``[F, P]``."""
-        gap = np.maximum(thresholds[None, :] - TOLERANCE - self.U, 0.0)
-        return np.where(self.needed, gap + RED_LINE_COST * self.red, 0.0)
+        return shortfall_of(self.U, self.red, self.needed, thresholds[None, :])
 
     def shortfall(self, owner: int, thresholds: np.ndarray) -> np.ndarray:
         """Total shortfall of the *other* needed parties below their thresholds, per row."""
@@ -106,25 +109,24 @@ class Front:
 
 
 @njit(cache=True)
-def _best_row(U, red, needed, index, owner, own_floor, thr, tol, red_cost):
+def _best_row(U, red, needed, index, owner, own_thr, thr, red_cost):
     """(row, shortfall) of the owner's choice; row -1 when no row reaches its floor.
 
-    Rows must give the owner ``own_floor`` and cross none of its red lines;
-    among them: least total shortfall of the other needed parties, then the
-    most for the owner, then the lowest package index.
+    Rows must meet the owner's threshold ``own_thr`` and cross none of its red
+    lines; among them: least total shortfall of the other needed parties below
+    their thresholds ``thr`` (floors already less the tolerance), then the most
+    for the owner, then the lowest package index.
     """
     best, best_short = -1, 0.0
     for f in range(U.shape[0]):
-        if red[f, owner] or U[f, owner] < own_floor - tol:
+        if red[f, owner] or not accepts_scalar(U[f, owner], own_thr):
             continue
         short = 0.0
         for j in range(U.shape[1]):
             if j != owner and needed[f, j]:
                 if red[f, j]:
                     short += red_cost
-                gap = thr[j] - tol - U[f, j]
-                if gap > 0.0:
-                    short += gap
+                short += _gap_below(U[f, j], thr[j])
         if best < 0 or short < best_short or (short == best_short and (
                 U[f, owner] > U[best, owner] or (U[f, owner] == U[best, owner] and index[f] < index[best]))):
             best, best_short = f, short
@@ -137,12 +139,12 @@ def _backward(U, red, needed, index, probs, discount, res, tol, red_cost):
     V = np.empty((T + 1, P))
     V[T] = res[T - 1]
     for t in range(T - 1, -1, -1):
-        thr = np.maximum(res[t], discount * V[t + 1])
+        thr = _thresholds(np.maximum(res[t], discount * V[t + 1]), tol)
         V[t] = 0.0
         for k in range(P):
             if probs[k] <= 0.0:
                 continue
-            r, short = _best_row(U, red, needed, index, k, thr[k], thr, tol, red_cost)
+            r, short = _best_row(U, red, needed, index, k, thr[k], thr, red_cost)
             if r >= 0 and short == 0.0:
                 V[t] += probs[k] * U[r]
             else:
@@ -160,8 +162,8 @@ def best_offer(front: Front, owner: int, own_floor: float, thresholds: np.ndarra
     """
     if not front.size:
         return -1
-    row, _ = _best_row(front.U, front.red, front.needed, front.index, owner, float(own_floor),
-                       np.asarray(thresholds, dtype=float), TOLERANCE, RED_LINE_COST)
+    row, _ = _best_row(front.U, front.red, front.needed, front.index, owner, thresholds_of(float(own_floor)),
+                       thresholds_of(np.asarray(thresholds, dtype=float)), RED_LINE_COST)
     return int(row)
 
 

@@ -333,15 +333,11 @@ def build_report(source, *, params: dict | None = None, articles=None, seed: int
     """
     from .analysis import analyze
     from .plots.common import Subject
-    from .scenario import Scenario
-    from .yamlio import LoadedScenario, load_scenario
-    if isinstance(source, (str, Path)):
-        source = load_scenario(source, articles=articles)
-    if not isinstance(source, (LoadedScenario, Scenario)):
-        raise TypeError("build_report() takes a scenario file, a LoadedScenario or a Scenario")
-    a = analyze(source, params=params, top=5, pareto=True)
-    scenario = source.scenario if isinstance(source, LoadedScenario) else source
-    sub = Subject(a.compiled, scenario, source if isinstance(source, LoadedScenario) else None, params, a)
+    from .compiled import as_scenario
+    scenario, loaded = as_scenario(source, articles,
+                                   error="build_report() takes a scenario file, a LoadedScenario or a Scenario")
+    a = analyze(scenario if loaded is None else loaded, params=params, top=5, pareto=True)
+    sub = Subject(a.compiled, scenario, loaded, params, a)
     sweep_df = None
     if sweep is not None:
         from .sweep_store import read_results

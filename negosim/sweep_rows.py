@@ -207,7 +207,7 @@ def evaluate_chunk(job: Job, rows: dict[str, list], in_worker: bool = True, stop
 
 def evaluate_row(prep: Prepared, row: dict, seed: int) -> dict:
     """The outputs of one row."""
-    from .analysis import analyze, verdict
+    from .analysis import all_needed_accept, analyze, verdict
     spec = prep.spec
     cs = prep.applier.compiled(row)
     out: dict = {}
@@ -223,7 +223,7 @@ def evaluate_row(prep: Prepared, row: dict, seed: int) -> dict:
             out[f"nash_utility_{p}"] = math.nan if nash is None else nash.utilities[p]
     else:
         draft = verdict(cs, cs.draft)
-    out["draft_accepted"] = all(v.accepts or not v.needed for v in draft.values())
+    out["draft_accepted"] = all_needed_accept(draft)
     for p, v in draft.items():
         out[f"accepts_{p}"] = v.accepts
         out[f"utility_{p}"] = v.utility
@@ -266,13 +266,14 @@ def acceptance_probabilities(prep: Prepared, row: dict, seed: int, others=()) ->
     number. ``others`` are further packages (option indices) whose probability
     of unanimous acceptance is returned as a list under ``"others"``.
     """
+    from .compiled import unanimous as all_needed
     from .uncertainty import accepts_draws, wilson
     ap = prep.applier
     params, overrides = ap.row_arguments(row)
     tables = prep.sampler.tables(prep.draws(seed), params=params, overrides=overrides)
     X = np.stack([ap.draft(row), *others])
     ok, needed = accepts_draws(tables, X)
-    unanimous = (ok | ~needed[None]).all(axis=1)  # [S, packages]
+    unanimous = all_needed(ok, needed[None])  # [S, packages]
     n = tables.n
     out = {f"p_accepts_{p}": float(ok[:, i, 0].mean()) for i, p in enumerate(prep.parties)}
     k = int(unanimous[:, 0].sum())

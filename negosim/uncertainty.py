@@ -43,8 +43,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from .compiled import (NUMBER_ARRAYS, QUANTUM, TOLERANCE, CompiledScenario, NumberLayout, compile_scenario,
-                       stacked_scores, with_numbers)
+from .compiled import (NUMBER_ARRAYS, QUANTUM, CompiledScenario, NumberLayout, accepts, compile_scenario,
+                       stacked_scores, thresholds, unanimous, with_numbers)
 from .errors import NegosimError
 from .quantity import Number
 
@@ -179,12 +179,12 @@ class Tables:
     def thresholds(self) -> np.ndarray:
         """``[S, P]`` acceptance thresholds on the ``QUANTUM`` grid.
 
-        Utilities are exact multiples of ``QUANTUM``, so ``u >= reservation -
-        TOLERANCE`` holds exactly when ``u`` reaches the smallest grid point at
-        or above ``reservation - TOLERANCE``; on the grid, ``thr - uA`` is
+        Utilities are exact multiples of ``QUANTUM``, so a utility meets
+        :func:`~negosim.compiled.thresholds` exactly when it reaches the
+        smallest grid point at or above it; on the grid, ``thr - uA`` is
         exact too, which lets kernels compare ``uB >= thr - uA``.
         """
-        return np.ceil((self.reservation - TOLERANCE) / QUANTUM) * QUANTUM
+        return np.ceil(thresholds(self.reservation) / QUANTUM) * QUANTUM
 
 
 class Sampler:
@@ -439,14 +439,13 @@ def accepts_draws(tables: Tables, X) -> tuple[np.ndarray, np.ndarray]:
     needed : bool ndarray [P, n]
     """
     util, red, needed = score_draws(tables, X)
-    ok = ~red[None] & (util >= tables.reservation[:, :, None] - TOLERANCE)
-    return ok, needed
+    return accepts(util, red[None], tables.reservation), needed
 
 
 def unanimous_draws(tables: Tables, X) -> np.ndarray:
     """``[S, n]``: whether every party whose consent is needed accepts, per draw."""
     ok, needed = accepts_draws(tables, X)
-    return (ok | ~needed[None]).all(axis=1)
+    return unanimous(ok, needed[None])
 
 
 # --------------------------------------------------------------------------- confidence

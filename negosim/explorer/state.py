@@ -44,11 +44,11 @@ import numpy as np
 
 from ..analysis import Analysis, Verdict, analyze, verdict
 from ..argtypes import MAX_SEED
-from ..compiled import CompiledScenario, compile_scenario
+from ..compiled import CompiledScenario, as_scenario, compile_scenario
 from ..errors import NegosimError
 from ..quantity import Number
 from ..scenario import PROTOCOL_NAMES, Scenario
-from ..yamlio import LoadedScenario, dump_scenario, load_scenario
+from ..yamlio import dump_scenario
 
 #: How many minimal repairs the page lists.
 TOP_REPAIRS = 5
@@ -200,12 +200,9 @@ class Explorer:
     """
 
     def __init__(self, source, articles=None, top: int = TOP_REPAIRS):
-        if isinstance(source, (str, Path)):
-            source = load_scenario(source, articles=articles)
-        self.loaded = source if isinstance(source, LoadedScenario) else None
-        self.scenario: Scenario = source.scenario if isinstance(source, LoadedScenario) else source
-        if not isinstance(self.scenario, Scenario):
-            raise TypeError("Explorer takes a scenario file, a LoadedScenario or a Scenario")
+        self.scenario: Scenario
+        self.scenario, self.loaded = as_scenario(
+            source, articles, error="Explorer takes a scenario file, a LoadedScenario or a Scenario")
         self.top = top
         s = self.scenario
         self.parameters = [self._parameter_spec(pid, p) for pid, p in s.parameters.items()]

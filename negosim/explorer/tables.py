@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from html import escape
 
+from ..compiled import accepts
+
 #: The page's CSS for these tables and the message box.
 CSS = """
 .explorer table { border-collapse: collapse; font-size: 13px; margin: 4px 0 8px 0; }
@@ -165,8 +167,11 @@ def trace_summary(ex, trace) -> str:
     changes = str(last["changes"].iloc[0]) if "changes" in last.columns else ""
     rows = []
     for _, row in last.iterrows():
-        accepts = bool(row["accepts"]) if "accepts" in row.index else bool(row["utility"] >= row["reservation"])
-        word = "accepts" if accepts else "rejects"
+        if "accepts" in row.index:
+            ok = bool(row["accepts"])
+        else:  # a trace without the answers: the rule on its utility (it records no red lines)
+            ok = bool(accepts(float(row["utility"]), False, float(row["reservation"])))
+        word = "accepts" if ok else "rejects"
         rows.append(f'<tr data-party="{escape(str(row["party"]))}" class="{word}">'
                     f'<td>{escape(ex.party_label(str(row["party"])))}</td>'
                     f"{num(float(row['utility']), cls='utility')}{num(float(row['reservation']), cls='reservation')}"

@@ -19,11 +19,10 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from ..compiled import CompiledScenario, compile_scenario
+from ..compiled import CompiledScenario, as_scenario, compile_scenario
 from ..errors import NegosimError
 
 
@@ -79,21 +78,15 @@ class Subject:
 def resolve(source, params: dict | None = None, articles=None) -> Subject:
     """A :class:`Subject` for a path, LoadedScenario, Scenario, CompiledScenario or Analysis."""
     from ..analysis import Analysis
-    from ..scenario import Scenario
-    from ..yamlio import LoadedScenario, load_scenario
     if isinstance(source, Subject):
         return source
-    if isinstance(source, (str, Path)):
-        source = load_scenario(source, articles=articles)
-    if isinstance(source, LoadedScenario):
-        return Subject(compile_scenario(source.scenario, params), source.scenario, source, params)
-    if isinstance(source, Scenario):
-        return Subject(compile_scenario(source, params), source, None, params)
     if isinstance(source, CompiledScenario):
         return Subject(source)
     if isinstance(source, Analysis):
         return Subject(source.compiled, _analysis=source)
-    raise TypeError(f"cannot plot a {type(source).__name__}; give a scenario, its file or an Analysis")
+    scenario, loaded = as_scenario(source, articles,
+                                   error=f"cannot plot a {type(source).__name__}; give a scenario, its file or an Analysis")
+    return Subject(compile_scenario(scenario, params), scenario, loaded, params)
 
 
 def party_indices(sub: Subject, parties) -> list[int]:

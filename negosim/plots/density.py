@@ -33,8 +33,8 @@ import numpy as np
 from scipy.signal import fftconvolve
 
 from .. import kernels
-from ..compiled import CompiledScenario
-from ..halves import always_bits, blocks, plan_split, thresholds
+from ..compiled import CompiledScenario, thresholds
+from ..halves import always_bits, blocks, plan_split
 
 #: Spaces up to this size are drawn as exact points (each package scored).
 MAX_POINTS = 20_000
@@ -182,7 +182,7 @@ def zone_layer(cs: CompiledScenario, pairs, grid: Grid, max_points: int = MAX_PO
     hists = {pq: np.zeros((grid.bins, grid.bins)) for pq in pairs}
     kept: list[np.ndarray] = []
     count = 0
-    thr = thresholds(cs)
+    thr = thresholds(cs.reservation)
     always = always_bits(cs)
     for b in blocks(cs, plan_split(cs)):
         if not (b.A.n and b.B.n):

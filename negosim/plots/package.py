@@ -28,7 +28,7 @@ import textwrap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ..analysis import verdict
+from ..analysis import all_needed_accept, verdict
 from .common import describe_changes, resolve, resolve_package
 from .style import LABEL_SIZE, SMALL_SIZE, label_axes, new_figure, party_color, title
 
@@ -165,7 +165,7 @@ def package_figure(source, package=None, *, params: dict | None = None, width: f
     fig.legend(handles=handles, loc="outside lower center", ncol=legend_columns(labels, fig.get_figwidth()),
                fontsize=SMALL_SIZE - 0.5, frameon=False, title="provision: option in this package",
                title_fontsize=SMALL_SIZE)
-    accepted = all(v.accepts or not v.needed for v in verdicts.values())
+    accepted = all_needed_accept(verdicts)
     title(ax, f"Why each party accepts or rejects {describe_changes(sub, x)}",
           f"{sub.name}: " + ("every needed party accepts" if accepted else "the package is rejected"))
     return fig

@@ -132,11 +132,10 @@ def scenario_marks(scenarios, x: str, y: str | None = None) -> dict[str, tuple]:
     scenarios : iterable of Scenario, LoadedScenario or file paths.
     """
     from ..scenario import get_number, resolve_path
-    from ..yamlio import LoadedScenario, load_scenario
+    from ..compiled import as_scenario
     out: dict[str, tuple] = {}
     for s in scenarios:
-        if not hasattr(s, "parties"):
-            s = s.scenario if isinstance(s, LoadedScenario) else load_scenario(s).scenario
+        s = as_scenario(s)[0]
         pos = []
         for axis in [a for a in (x, y) if a is not None]:
             if axis in s.parameters:

@@ -13,22 +13,27 @@ random-2x3x2-seed0...
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+# Every text that comes from a scenario (names, labels, ids, reasons that quote them) goes
+# through escape(): rich reads '[/red]' or '[bold]' in it as markup, and a closing tag with
+# nothing open is a MarkupError that would end the command.
 
 
 def _fmt(x: float) -> str:
     return f"{x:.3f}"
 
 
-def _diff(cs, package: dict[str, str], draft: dict[str, str]) -> str:
+def _diff(package: dict[str, str], draft: dict[str, str]) -> str:
     changes = [f"{p}={o}" for p, o in package.items() if draft.get(p) != o]
-    return ", ".join(changes) if changes else "(the draft)"
+    return escape(", ".join(changes)) if changes else "(the draft)"
 
 
 def _why(v) -> str:
     """A short reason for a table cell (the full one is Verdict.reason())."""
     if v.red_lines:
-        return "crosses red line " + ", ".join(v.red_lines)
+        return "crosses red line " + escape(", ".join(v.red_lines))
     return "reaches its reservation" if v.accepts else "below its reservation"
 
 
@@ -62,10 +67,10 @@ def print_distance(distance: dict, con: Console) -> None:
         if not d.needed:
             verdict += " [dim](not needed)[/dim]"
         if d.flip is None:
-            t.add_row(party, verdict, f"[dim]{d.reason}[/dim]", "", "")
+            t.add_row(escape(party), verdict, f"[dim]{escape(d.reason)}[/dim]", "", "")
             continue
         f = d.flip
-        t.add_row(party, verdict, f.name, f"{f.point:.4g} -> {f.to:.4g}", f"{100 * f.share:.0f}%")
+        t.add_row(escape(party), verdict, escape(f.name), f"{f.point:.4g} -> {f.to:.4g}", f"{100 * f.share:.0f}%")
     con.print(t)
 
 
@@ -84,30 +89,31 @@ def print_probabilities(report, draft: dict[str, str], con: Console) -> None:
     t.add_column("all needed accept", justify="right")
     parties = list(report.packages[0].parties) if report.packages else []
     for p in parties:
-        t.add_column(p, justify="right")
+        t.add_column(escape(p), justify="right")
     t.add_column("changes from the draft", overflow="fold")
     for po in report.packages:
         cells = [f"{o.p:.3f}" + ("" if po.needed[p] else "*") for p, o in po.parties.items()]
-        t.add_row(po.name, _odds(po.all), *cells, _diff(None, po.package, draft))
+        t.add_row(escape(po.name), _odds(po.all), *cells, _diff(po.package, draft))
     con.print(t)
     r = report.robust
     if r is None:
         if report.robust_error is not None:
-            con.print(f"Most robust package: not searched ({report.robust_error})")
+            con.print(f"Most robust package: not searched ({escape(str(report.robust_error))})")
         else:
-            con.print(f"Most robust package: none ({report.robust_reason})")
+            con.print(f"Most robust package: none ({escape(str(report.robust_reason))})")
         return
     where = f"of all {r.searched:,} packages" if r.whole_space else f"among {r.searched:,} candidate packages"
-    con.print(f"Most robust package {where}: {_diff(None, r.package, draft)}; every needed party accepts it "
+    con.print(f"Most robust package {where}: {_diff(r.package, draft)}; every needed party accepts it "
               f"in {_odds(r.odds.all)} of draws ({r.any_draw:,} packages are unanimous in at least one draw).")
-    con.print(f"[dim]How sure: {r.note()}.[/dim]")
+    con.print(f"[dim]How sure: {escape(r.note())}.[/dim]")
 
 
 def _print_analysis(scenario, result, con: Console) -> None:
     cs = result.compiled
     draft = cs.package_dict(cs.draft)
     con.print()
-    con.print(f"[bold]{scenario.name}[/bold]  {scenario.description.strip().splitlines()[0] if scenario.description.strip() else ''}")
+    first_line = scenario.description.strip().splitlines()[0] if scenario.description.strip() else ""
+    con.print(f"[bold]{escape(scenario.name)}[/bold]  {escape(first_line)}")
     t = Table(title="Verdicts on the draft", title_justify="left")
     for col in ("party", "utility", "reservation", "margin", "verdict", "why"):
         t.add_column(col, justify="right" if col in ("utility", "reservation", "margin") else "left")
@@ -116,7 +122,7 @@ def _print_analysis(scenario, result, con: Console) -> None:
         verdict = "[green]accepts[/green]" if v.accepts else "[red]rejects[/red]"
         if not v.needed:
             verdict += " [dim](not needed)[/dim]"
-        t.add_row(label, _fmt(v.utility), _fmt(v.reservation), f"{v.margin:+.3f}", verdict, _why(v))
+        t.add_row(escape(label), _fmt(v.utility), _fmt(v.reservation), f"{v.margin:+.3f}", verdict, _why(v))
     con.print(t)
     deal = "[green]every needed party accepts the draft[/green]" if result.draft_accepted else \
         "[red]the draft is rejected[/red]"
@@ -127,13 +133,13 @@ def _print_analysis(scenario, result, con: Console) -> None:
     t = Table(title="Solution points (changes from the draft)", title_justify="left")
     t.add_column("solution")
     for p in cs.party_ids:
-        t.add_column(p, justify="right")
+        t.add_column(escape(p), justify="right")
     t.add_column("changes from the draft", overflow="fold")
     for name, s in result.solutions.items():
         if s is None:
             t.add_row(name, *["-"] * len(cs.party_ids), "none")
         else:
-            t.add_row(name, *[_fmt(s.utilities[p]) for p in cs.party_ids], _diff(cs, s.package, draft))
+            t.add_row(name, *[_fmt(s.utilities[p]) for p in cs.party_ids], _diff(s.package, draft))
     con.print(t)
     if result.repair_size is None:
         con.print("Repairs: none (no package is acceptable to every needed party)")
@@ -151,7 +157,7 @@ def _print_analysis(scenario, result, con: Console) -> None:
             eff = []
             for prov, deltas in r.effects.items():
                 parts = " ".join(f"{p}{d:+.3f}" for p, d in deltas.items() if abs(d) > 5e-4)
-                eff.append(f"{prov}: {parts or 'no change'}")
-            t.add_row(str(i), ", ".join(f"{k}={v}" for k, v in r.changes.items()), f"{r.nash_product:.4g}",
+                eff.append(escape(f"{prov}: {parts or 'no change'}"))
+            t.add_row(str(i), escape(", ".join(f"{k}={v}" for k, v in r.changes.items())), f"{r.nash_product:.4g}",
                       "\n".join(eff))
         con.print(t)

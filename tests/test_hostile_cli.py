@@ -227,13 +227,15 @@ def test_interrupt_while_importing_is_one_line(tmp_path):
     """))
     env = {k: v for k, v in os.environ.items() if k != "NEGOSIM_DEBUG"}
     env["PYTHONPATH"] = str(tmp_path)
-    for argv in ([sys.executable, "-m", "negosim", "schema"], [sys.executable, "-X", "dev", "-m", "negosim", "schema"]):
+    # analyze imports the engine (negosim.analysis) when it runs; --help and validate never do.
+    analyze = ["-m", "negosim", "analyze", "scenarios/plan28_2025_11.yaml"]
+    for argv in ([sys.executable, *analyze], [sys.executable, "-X", "dev", *analyze]):
         r = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=120, env=env)
         assert r.returncode == 130, r.stderr
         assert r.stderr.strip() == "interrupted"
     # a program that imports negosim keeps its KeyboardInterrupt
-    r = subprocess.run([sys.executable, "-c", "import negosim"], capture_output=True, text=True, cwd=ROOT,
-                       timeout=120, env=env)
+    r = subprocess.run([sys.executable, "-c", "import negosim; negosim.analyze"], capture_output=True, text=True,
+                       cwd=ROOT, timeout=120, env=env)
     assert r.returncode != 130 and "KeyboardInterrupt" in r.stderr
 
 

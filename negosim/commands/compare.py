@@ -52,9 +52,11 @@ def _verdict_cell(v) -> str:
 def print_comparison(result, console=None) -> None:
     """Three tables: drafts by provision, verdicts by party, changes round by round."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
     con = console or Console(soft_wrap=False)
-    names = [r.name for r in result.rounds]
+    # Names, labels and option ids come from the scenarios: '[/red]' in one is rich markup.
+    names = [escape(r.name) for r in result.rounds]
     t = Table(title="Drafts side by side (changed from the previous round in bold)", title_justify="left")
     t.add_column("provision")
     for n in names:
@@ -63,7 +65,7 @@ def print_comparison(result, console=None) -> None:
         row, prev = [p], None
         for i, r in enumerate(result.rounds):
             opt = r.draft.get(p)
-            cell = "-" if opt is None else r.labels.get(p, opt)
+            cell = "-" if opt is None else escape(r.labels.get(p, opt))
             row.append(f"[bold]{cell}[/bold]" if i and opt != prev else cell)
             prev = opt
         t.add_row(*row)
@@ -85,9 +87,9 @@ def print_comparison(result, console=None) -> None:
         lines = []
         for p, (old, new) in s.changes.items():
             eff = " ".join(f"{q}{d:+.3f}" for q, d in s.effects[p].items() if abs(d) >= 5e-4)
-            lines.append(f"{p}: {old} -> {new}" + (f"  ({eff})" if eff else ""))
+            lines.append(escape(f"{p}: {old} -> {new}" + (f"  ({eff})" if eff else "")))
         if s.numbers:
-            shown = ", ".join(f"{k} {_num(a)}->{_num(b)}" for k, (a, b) in list(s.numbers.items())[:4])
+            shown = escape(", ".join(f"{k} {_num(a)}->{_num(b)}" for k, (a, b) in list(s.numbers.items())[:4]))
             more = f" and {len(s.numbers) - 4} more" if len(s.numbers) > 4 else ""
             lines.append(f"[dim]party numbers changed: {shown}{more}[/dim]")
         margins = []
@@ -96,7 +98,7 @@ def print_comparison(result, console=None) -> None:
             if q in s.flips:
                 flip = " [green]now accepts[/green]" if s.flips[q][1] else " [red]now rejects[/red]"
             margins.append(f"{q} {a:+.3f} -> {b:+.3f}{flip}")
-        t.add_row(f"{s.before} -> {s.after}", "\n".join(lines) or "(same draft)", "\n".join(margins))
+        t.add_row(escape(f"{s.before} -> {s.after}"), "\n".join(lines) or "(same draft)", "\n".join(margins))
     con.print(t)
 
 

@@ -32,15 +32,12 @@ Example
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import os
 from dataclasses import dataclass
 
 import numpy as np
-
-from .errors import NegosimError
 
 #: Environment variables that keep BLAS/OpenMP libraries to one thread in a worker.
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
@@ -126,8 +123,8 @@ class Prepared:
     @property
     def sampler(self):
         if self._sampler is None:
-            unc = feature("uncertainty", "sampling uncertain numbers (samples > 0)")
-            self._sampler = unc.Sampler(self.scenario)
+            from .uncertainty import Sampler
+            self._sampler = Sampler(self.scenario)
         return self._sampler
 
     def draws(self, seed: int) -> np.ndarray:
@@ -247,17 +244,6 @@ def _package_json(package: dict) -> str:
 
 # --------------------------------------------------------------------------- adapters
 
-def feature(module: str, what: str):
-    """Import ``negosim.<module>`` for a feature, or say that it is not available yet."""
-    try:
-        return importlib.import_module(f"negosim.{module}")
-    except ModuleNotFoundError as e:
-        if e.name != f"negosim.{module}":
-            raise
-        raise NegosimError(f"{what} is not available yet in this version of negosim "
-                           f"(negosim.{module} is missing)") from None
-
-
 def acceptance_probabilities(prep: Prepared, row: dict, seed: int, others=()) -> dict:
     """Each party's probability of accepting the row's draft, and everyone's.
 
@@ -291,13 +277,13 @@ def bargain(prep: Prepared, row: dict, seed: int) -> dict:
     axes set, nothing re-validated) and the row's parameters; ``seed`` seeds
     the run, so rows of one replicate share their random numbers.
     """
-    sim = feature("simulate", "bargaining (task: run)")
+    from .simulate import simulate
     ap = prep.applier
     params, _ = ap.row_arguments(row)
     settings = prep.spec.protocol
     changes = settings.model_dump(exclude_unset=True) if settings is not None else {}
     name = changes.pop("name", None)
-    r = sim.simulate(ap.scenario_for(row), name, seed=seed, params=params, **changes)
+    r = simulate(ap.scenario_for(row), name, seed=seed, params=params, **changes)
     out = {"agreement": bool(r.agreement), "reason": r.reason}
     out["agreement_round"] = int(r.round) if r.agreement else -1
     out["agreement_package"] = _package_json(r.package) if r.agreement else None

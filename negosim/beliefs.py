@@ -44,7 +44,7 @@ import dataclasses
 import numpy as np
 
 from .compiled import CompiledScenario, compile_scenario, quantize
-from .quantity import CONFIDENCE_SPREAD
+from .quantity import CONFIDENCE_SPREAD, FIELD_BOUNDS, clip_bounds
 from .scenario import Scenario, iter_numbers
 
 #: Confidence assumed for a number that states none and cites no source.
@@ -52,8 +52,8 @@ DEFAULT_CONFIDENCE = "medium"
 #: How far above a rejected package's believed utility a threshold is put.
 REJECTION_STEP = 0.01
 
-_LIMITS = {"reservation": (0.0, 1.0), "values": (0.0, 1.0), "weights": (0.0, None),
-           "power": (1e-6, None), "discount": (1e-6, 1.0), "drift": (-1.0, 1.0), "linkages": (-1.0, 1.0)}
+#: Where a believed number is clipped: its allowed bounds, an exclusive low end (power, discount) kept 1e-6 clear.
+_LIMITS = {field: clip_bounds(field, 1e-6) for field in FIELD_BOUNDS}
 
 
 def confidence_of(scenario: Scenario, num) -> str:

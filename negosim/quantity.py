@@ -291,9 +291,55 @@ def _finite(v: float) -> float:
 #: An AfterValidator, so the JSON schema and generated docs are unchanged.
 FiniteFloat = Annotated[float, AfterValidator(_finite)]
 
-UnitNumber = Annotated[Number, _bounded(0.0, 1.0, "a value")]
-WeightNumber = Annotated[Number, _bounded(0.0, None, "a weight")]
-PositiveNumber = Annotated[Number, _open_low(0.0, "must be greater than 0 (got {v:g})")]
-DiscountNumber = Annotated[Number, _open_low(0.0, "a discount factor must be in (0, 1] (got {v:g})", 1.0)]
-DriftNumber = Annotated[Number, _bounded(-1.0, 1.0, "a drift per round")]
-BonusNumber = Annotated[Number, _bounded(-1.0, 1.0, "a linkage bonus")]
+#: Allowed bounds of each kind of party number, by its field (``parties.P.<field>``; ``linkages``
+#: is a linkage's bonus): ``(low, high, low is exclusive)``, None where unbounded. The one
+#: definition: the number types below, the format's descriptions and docs, sweep axes and the
+#: clipping of believed and widened numbers all read it.
+FIELD_BOUNDS: dict[str, tuple[float | None, float | None, bool]] = {
+    "reservation": (0.0, 1.0, False),
+    "values": (0.0, 1.0, False),
+    "weights": (0.0, None, False),
+    "power": (0.0, None, True),
+    "discount": (0.0, 1.0, True),
+    "drift": (-1.0, 1.0, False),
+    "linkages": (-1.0, 1.0, False),
+}
+
+
+def bounds_text(field: str) -> str:
+    """The allowed interval of a kind of party number, as the docs and messages write it.
+
+    >>> bounds_text("discount"), bounds_text("values"), bounds_text("weights")
+    ('(0, 1]', '[0, 1]', '[0, inf)')
+    """
+    lo, hi, open_low = FIELD_BOUNDS[field]
+    low = "(-inf" if lo is None else f"{'(' if open_low else '['}{lo:g}"
+    return f"{low}, {'inf)' if hi is None else f'{hi:g}]'}"
+
+
+def clip_bounds(field: str, margin: float = 0.0) -> tuple[float, float]:
+    """The bounds of a kind of party number as a closed interval to clip a drawn value into:
+    infinite where unbounded, an exclusive low end raised by ``margin``.
+
+    >>> clip_bounds("weights"), clip_bounds("discount", 1e-6)
+    ((0.0, inf), (1e-06, 1.0))
+    """
+    lo, hi, open_low = FIELD_BOUNDS[field]
+    low = -math.inf if lo is None else lo + margin if open_low else lo
+    return low, math.inf if hi is None else hi
+
+
+def _kind(field: str, what: str, message: str | None = None):
+    """The validator of a kind of number, from its bounds (``message`` for an exclusive low end)."""
+    lo, hi, open_low = FIELD_BOUNDS[field]
+    return _open_low(lo, message, hi) if open_low else _bounded(lo, hi, what)
+
+
+UnitNumber = Annotated[Number, _kind("values", "a value")]
+ReservationNumber = Annotated[Number, _kind("reservation", "a reservation")]
+WeightNumber = Annotated[Number, _kind("weights", "a weight")]
+PositiveNumber = Annotated[Number, _kind("power", "", "must be greater than 0 (got {v:g})")]
+DiscountNumber = Annotated[Number, _kind("discount", "", "a discount factor must be in "
+                                         + bounds_text("discount") + " (got {v:g})")]
+DriftNumber = Annotated[Number, _kind("drift", "a drift per round")]
+BonusNumber = Annotated[Number, _kind("linkages", "a linkage bonus")]

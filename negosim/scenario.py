@@ -31,7 +31,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, 
 from .errors import PathError, WeightsNormalizedWarning
 from .limits import MAX_PARTIES, MAX_PROTOCOL_COUNT
 from .quantity import (BonusNumber, Confidence, DiscountNumber, DriftNumber, FiniteFloat, Number, PositiveNumber,
-                      UnitNumber, WeightNumber)
+                      ReservationNumber, UnitNumber, WeightNumber, bounds_text)
 # The names a scenario may give, from the registries' declarations (importing the protocols
 # themselves would pull numpy, numba and mesa into every load).
 from .registry import PROTOCOL_NAMES, STRATEGY_NAMES
@@ -109,7 +109,8 @@ class Linkage(BaseModel):
     id: str = Field(description="Unique within the party.")
     when: dict[str, OptionRef] = Field(min_length=1, description="provision -> option (or list) that "
                                        "together trigger the bonus.")
-    bonus: BonusNumber = Field(description="Added to the utility, in [-1, 1]; negative is a penalty.")
+    bonus: BonusNumber = Field(description=f"Added to the utility, in {bounds_text('linkages')}; "
+                                           "negative is a penalty.")
 
 
 class Party(BaseModel):
@@ -121,14 +122,16 @@ class Party(BaseModel):
     veto: Literal["all", "none"] | list[str] = Field(
         "all", description="Whose consent a deal needs: all packages, none, or only packages "
         "that move one of the listed provisions off its status quo.")
-    reservation: UnitNumber = Field(description="Utility of no deal; accepts a package reaching it.")
+    reservation: ReservationNumber = Field(description="Utility of no deal; accepts a package reaching it.")
     power: PositiveNumber = Field(Number(value=1.0), description="Bargaining power (weighted Nash "
                                   "exponent, recognition probability).")
-    discount: DiscountNumber = Field(Number(value=1.0), description="Per-round discount factor in (0, 1].")
+    discount: DiscountNumber = Field(Number(value=1.0), description="Per-round discount factor in "
+                                     f"{bounds_text('discount')}.")
     drift: DriftNumber = Field(Number(value=0.0), description="Per-round change of the reservation.")
     weights: dict[str, WeightNumber] = Field(description="Salience per provision (every provision); "
                                              "rescaled to sum to 1, with a warning if they do not.")
-    values: dict[str, dict[str, UnitNumber]] = Field(description="provision -> option -> value in [0, 1].")
+    values: dict[str, dict[str, UnitNumber]] = Field(description="provision -> option -> value in "
+                                                     f"{bounds_text('values')}.")
     red_lines: list[RedLine] = Field([], description="Combinations the party never accepts.")
     linkages: list[Linkage] = Field([], description="Bonuses or penalties for combinations.")
 

@@ -43,6 +43,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Valid
 
 from .errors import NegosimError, PathError, ScenarioError
 from .limits import MAX_NUMBER
+# Dotted-path axes are checked against the allowed bounds of the number they set.
+from .quantity import FIELD_BOUNDS, bounds_text
 from .scenario import ProtocolSettings
 from .yamlio import NotAScenarioFile
 
@@ -55,17 +57,6 @@ MAX_ROWS = 10_000_000
 #: real number of a scenario file, since an axis sets such a number.
 MAX_AXIS_NUMBER = MAX_NUMBER
 
-#: Allowed bounds of a party number by its field (dotted-path axes are checked against them).
-FIELD_BOUNDS: dict[str, tuple[float | None, float | None, bool]] = {
-    # field: (low, high, low is exclusive)
-    "reservation": (0.0, 1.0, False),
-    "values": (0.0, 1.0, False),
-    "weights": (0.0, None, False),
-    "power": (0.0, None, True),
-    "discount": (0.0, 1.0, True),
-    "drift": (-1.0, 1.0, False),
-    "linkages": (-1.0, 1.0, False),
-}
 
 
 class Axis(BaseModel):
@@ -418,8 +409,7 @@ def check_against(spec: Sweep, scenario) -> None:
             bad_low = low is not None and (lo_hi[0] <= low if open_low else lo_hi[0] < low)
             bad_high = high is not None and lo_hi[1] > high
             if bad_low or bad_high:
-                span = f"{'(' if open_low else '['}{low:g}, {'inf' if high is None else f'{high:g}'}]"
-                raise PathError(where, f"{field} must lie in {span} (the axis goes over "
+                raise PathError(where, f"{field} must lie in {bounds_text(field)} (the axis goes over "
                                        f"[{lo_hi[0]:g}, {lo_hi[1]:g}])")
     if spec.protocol is not None:
         parties = scenario.parties

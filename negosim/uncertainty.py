@@ -46,7 +46,7 @@ from scipy import special, stats
 from .compiled import (NUMBER_ARRAYS, QUANTUM, CompiledScenario, NumberLayout, accepts, compile_scenario,
                        stacked_scores, thresholds, unanimous, with_numbers)
 from .errors import NegosimError
-from .quantity import Number
+from .quantity import Number, clip_bounds
 
 # --------------------------------------------------------------------------- distributions
 
@@ -322,8 +322,7 @@ def _rebuild(node, trie: dict):
 
 
 #: Allowed range of each kind of party number that :func:`widen` spreads.
-_WIDEN_BOUNDS = {"reservation": (0.0, 1.0), "values": (0.0, 1.0), "weights": (0.0, math.inf),
-                 "linkages": (-1.0, 1.0)}
+_WIDEN_BOUNDS = {field: clip_bounds(field) for field in ("reservation", "values", "weights", "linkages")}
 
 
 def widen(scenario, width: float | None = None, dist: str | None = None):

@@ -377,3 +377,46 @@ def test_a_sweep_of_a_broken_scenario_still_points_into_it(tmp_path):
     with pytest.raises(negosim.NegosimError, match=r"^scenario: .*secret\.conf is not a scenario file \(it has no"):
         (tmp_path / "secret.conf").write_text(f"password: {SECRET}\n", encoding="utf-8")
         negosim.run_sweep(negosim.Sweep(scenario=str(tmp_path / "secret.conf")))
+
+
+# --------------------------------------------------------------------------- allowed bounds: one definition
+
+def _set_number(data: dict, field: str, value: float) -> dict:
+    kyiv = data["parties"]["kyiv"]
+    if field == "values":
+        kyiv["values"]["land"]["keep"] = value
+    elif field == "weights":
+        kyiv["weights"]["land"] = value
+    elif field == "linkages":
+        kyiv["linkages"] = [{"id": "l", "when": {"land": "keep"}, "bonus": value}]
+    else:
+        kyiv[field] = value
+    return data
+
+
+@pytest.mark.parametrize("field", ["reservation", "values", "weights", "power", "discount", "drift", "linkages"])
+def test_every_kind_of_number_is_held_to_its_declared_bounds(field):
+    # The format, sweep axes, beliefs and widen() read quantity.FIELD_BOUNDS: the format must enforce it.
+    import yaml
+    from negosim.quantity import FIELD_BOUNDS, bounds_text
+    from negosim.scenario import Scenario
+    lo, hi, open_low = FIELD_BOUNDS[field]
+
+    def valid(value):
+        data = _set_number(yaml.safe_load(SMALL), field, value)
+        data["parties"]["kyiv"]["weights"]["army"] = 1.0  # keeps the weights from all being zero
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", WeightsNormalizedWarning)
+                Scenario.model_validate(data)
+        except ValidationError:
+            return False
+        return True
+
+    for end, outside in ((lo, -1e-9), (hi, 1e-9)):
+        if end is None:
+            assert valid(1e5 if outside > 0 else -1e5), field
+            continue
+        assert not valid(end + outside), (field, end + outside)
+        assert valid(end) != (open_low and end == lo), (field, end)
+    assert bounds_text(field)[1:-1] == ", ".join("inf" if e is None else f"{e:g}" for e in (lo, hi))

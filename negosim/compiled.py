@@ -3,9 +3,13 @@
 :func:`compile_scenario` turns a validated :class:`~negosim.scenario.Scenario`
 (plus parameter settings) into a :class:`CompiledScenario`: weighted values
 ``wv[party, provision, option]``, red-line and linkage terms, veto scopes and
-reservations. :meth:`CompiledScenario.partial_scores` is the one function that
-scores packages (or parts of packages, for the two-halves analysis); nothing
-else in negosim derives utilities.
+reservations. The arrays that depend on the scenario's numbers are derived in
+one place, :meth:`NumberLayout.derive`, over a leading axis of rows (one row
+here; a sweep's rows and the sampler's draws in :mod:`negosim.fastapply` and
+:mod:`negosim.uncertainty`). :func:`stacked_scores` is the one function that
+scores packages (or parts of packages, for the two-halves analysis), in any
+number of stacked draws; :meth:`CompiledScenario.partial_scores` is its view of
+one draw, and nothing else in negosim derives utilities.
 
 Weighted values and bonuses are rounded to multiples of ``QUANTUM`` (2**-40,
 about 1e-12), so every sum of them is exact in float64: utilities do not

@@ -43,10 +43,10 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 import negosim  # noqa: E402
-from negosim.compiled import compile_scenario  # noqa: E402
-from negosim.model import NegotiationModel  # noqa: E402
-from negosim.protocols import PROTOCOLS  # noqa: E402
-from negosim.random_scenario import random_scenario  # noqa: E402
+from negosim.engine.compiled import compile_scenario  # noqa: E402
+from negosim.bargaining.model import NegotiationModel  # noqa: E402
+from negosim.bargaining.protocols import PROTOCOLS  # noqa: E402
+from negosim.engine.random_scenario import random_scenario  # noqa: E402
 
 SHAPES = {"65,536": (4, 8, 4), "1,048,576": (4, 10, 4)}
 ROUNDS = 100

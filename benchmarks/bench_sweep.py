@@ -35,8 +35,8 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 import negosim  # noqa: E402
-from negosim.scenario import Scenario  # noqa: E402
-from negosim.sweep import Sweep, run_sweep  # noqa: E402
+from negosim.scenario.schema import Scenario  # noqa: E402
+from negosim.sweep.run import Sweep, run_sweep  # noqa: E402
 
 BAR_ROWS_S = 60.0
 BAR_SPEEDUP = 1.7

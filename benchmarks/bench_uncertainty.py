@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 import negosim
-from negosim.acceptance import most_robust
-from negosim.distance import distance_to_yes
-from negosim.uncertainty import Sampler, widen
+from negosim.uncertainty.acceptance import most_robust
+from negosim.uncertainty.distance_to_yes import distance_to_yes
+from negosim.uncertainty.sampling import Sampler, widen
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,8 +77,8 @@ def main(argv=None) -> None:
         print(f"  {p}: {v.describe()}")
     path = ROOT / "scenarios" / "plan28_2025_11.yaml"
     if path.exists():
-        from negosim.acceptance import count_work
-        from negosim.yamlio import load_scenario
+        from negosim.uncertainty.acceptance import count_work
+        from negosim.scenario.yaml_io import load_scenario
         sm = Sampler(load_scenario(path).scenario)
         T = sm.tables(sm.draw(args.draws, 0))
         t_real, r = _best(lambda: most_robust(T), 1)

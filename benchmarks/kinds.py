@@ -5,7 +5,7 @@
 - ``opposed``: the second party's values run against the first's, as
   Ukraine's and Russia's do; the zone shrinks and the front grows.
 - ``linkage-heavy``: 12 linkages and 6 red lines across provisions, which
-  forces the analysis to condition on provisions (see :mod:`negosim.halves`).
+  forces the analysis to condition on provisions (see :mod:`negosim.engine.split`).
 
 Example
 -------

@@ -21,7 +21,7 @@ import numpy as np
 
 from common import SCENARIOS, options, save_figure, save_table
 
-from negosim.sweep import Sweep, run_sweep
+from negosim.sweep.run import Sweep, run_sweep
 
 STEM = "a_plan28_pressure_vs_war_cost"
 

@@ -31,7 +31,7 @@ import pandas as pd
 from common import SCENARIOS, options, save_figure, save_table
 
 import negosim
-from negosim.sweep import Sweep, run_sweep
+from negosim.sweep.run import Sweep, run_sweep
 
 STEM = "b_framework20_concessions"
 SCENARIO = SCENARIOS / "framework20_2025_12.yaml"

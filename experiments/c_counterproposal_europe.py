@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from common import SCENARIOS, options, save_figure, save_table
 
-from negosim.sweep import Sweep, run_sweep
+from negosim.sweep.run import Sweep, run_sweep
 
 STEM = "c_counterproposal_europe"
 PRESSURE = [-0.5, 0.0, 0.5]

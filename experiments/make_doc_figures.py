@@ -34,7 +34,7 @@ def shrink(path: Path) -> int:
 
 def zone_sweep(name: str, steps: int):
     """Zone size of one shipped draft over US pressure x Russia's cost of war (exact, every package)."""
-    from negosim.sweep import Sweep, run_sweep
+    from negosim.sweep.run import Sweep, run_sweep
     spec = Sweep(scenario=str(SCENARIOS / f"{name}.yaml"), task="analyze", scope="space", seed=2025,
                  axes={"us_pressure": {"range": [-1, 1], "steps": steps},
                        "russia_war_cost": {"range": [-1, 1], "steps": steps}})
@@ -43,7 +43,7 @@ def zone_sweep(name: str, steps: int):
 
 def acceptance_line(name: str, steps: int, samples: int, replicates: int):
     """Each party's probability of accepting the draft along US pressure, over replicates of the draws."""
-    from negosim.sweep import Sweep, run_sweep
+    from negosim.sweep.run import Sweep, run_sweep
     spec = Sweep(scenario=str(SCENARIOS / f"{name}.yaml"), task="analyze", scope="draft", samples=samples,
                  replicates=replicates, seed=7, axes={"us_pressure": {"range": [-1, 1], "steps": steps}})
     return run_sweep(spec)
@@ -57,7 +57,7 @@ def main(argv=None) -> int:
     from negosim.plots import (frontier, frontier_matrix, gains_figure, package_figure, save_figure,
                                sweep_figure, trace_figure)
     from negosim.plots.common import resolve
-    from negosim.plots.sweep import scenario_marks
+    from negosim.plots.sweep_figure import scenario_marks
     from negosim.plots.trace import run_trace
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

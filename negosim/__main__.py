@@ -1,7 +1,7 @@
 """``python -m negosim``: the same as the ``negosim`` command."""
 
 try:
-    from .cli import run
+    from negosim.cli.main import run
 except KeyboardInterrupt:  # Ctrl-C while the command starts: one line, no traceback
     import sys
     print("interrupted", file=sys.stderr)

@@ -19,7 +19,7 @@ MAX_PARTIES = 64
 
 #: Largest input file read, in bytes (scenarios, extends parents, sweep specs, articles); negosim reads
 #: at most one byte more, so a huge file or an endless device costs no more than this.
-#: Override with the environment variable NEGOSIM_MAX_FILE_MB (whole MiB; read by negosim.yamlio).
+#: Override with the environment variable NEGOSIM_MAX_FILE_MB (whole MiB; read by negosim.scenario.yaml_io).
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
 #: Deepest nesting of lists and mappings in one YAML file. The shipped scenarios nest 8 deep;
@@ -66,7 +66,7 @@ MAX_BINS = 1000
 MAX_REPAIR_RANK = 1000
 
 
-# Sweeps (docs/limits.md, "Sweeps"): read by negosim.runners and negosim.sweep_spec.
+# Sweeps (docs/limits.md, "Sweeps"): read by negosim.sweep.runners and negosim.sweep.spec.
 
 #: ``negosim sweep --workers``: most local worker processes, even with ``--force-workers`` (without it
 #: the number is capped at the CPUs this process may use). Each worker holds about 0.5 GB; more
@@ -77,8 +77,8 @@ MAX_WORKERS = 1024
 SCHEDULER_TIMEOUT_S = 5
 
 
-# Exact analysis (docs/limits.md, "Parties and packages"): read by negosim.analysis and
-# negosim.commands.analyze.
+# Exact analysis (docs/limits.md, "Parties and packages"): read by negosim.engine.analysis and
+# negosim.cli.commands.analyze.
 
 #: Work units the exact engine does in about a second on two cores: one unit is one party's
 #: test of one pair of half rows in the compiled loops (about 1 ns measured on 2 cores with

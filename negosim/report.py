@@ -18,7 +18,7 @@ offline and can be mailed as one file. It holds:
 
 Example
 -------
->>> from negosim.random_scenario import random_scenario
+>>> from negosim.engine.random_scenario import random_scenario
 >>> page = build_report(random_scenario(parties=2, provisions=3, options=2, seed=0), trace=False)
 >>> page.startswith("<!DOCTYPE html>") and "Sources" in page and "http" not in page.split("<body>")[0]
 True
@@ -85,7 +85,7 @@ def table(headers: list[str] | None, rows: list[list], numeric: set[int] | None 
 
 def embed_figure(fig, caption: str, alt: str, dpi: float = 90) -> str:
     """A <figure> holding the figure as a base64 PNG data URI."""
-    from .plots.style import png_bytes
+    from negosim.plots.style import png_bytes
     data = base64.b64encode(png_bytes(fig, dpi=dpi)).decode("ascii")
     return (f'<figure><img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
             f"<figcaption>{_e(caption)}</figcaption></figure>")
@@ -220,9 +220,9 @@ def _spread(num) -> str:
 
 
 def _sources_and_evidence(scenario, article_sha: dict) -> str:
+    from negosim.scenario.evidence import quote_items
+    from negosim.scenario.schema import iter_numbers
     from .errors import format_path
-    from .evidence import quote_items
-    from .scenario import iter_numbers
     cites: dict[str, int] = {}
     numbers = list(iter_numbers(scenario))
     for _, num in numbers:
@@ -263,9 +263,9 @@ def _sources_and_evidence(scenario, article_sha: dict) -> str:
 # --------------------------------------------------------------------------- figures
 
 def _figures(sub, a, seed, protocol, trace, sweep_df, sweep_path) -> str:
-    from .plots.frontier import frontier, frontier_matrix
-    from .plots.gains import gains_figure
-    from .plots.package import package_figure
+    from negosim.plots.frontier import frontier, frontier_matrix
+    from negosim.plots.gains import gains_figure
+    from negosim.plots.package import package_figure
     parts = ["<h2 id='figures'>Figures</h2>"]
     fig = frontier(sub)
     parts.append(embed_figure(fig, "Acceptance frontier in utility space: every package, the zone of agreement "
@@ -290,7 +290,7 @@ def _figures(sub, a, seed, protocol, trace, sweep_df, sweep_path) -> str:
 
 
 def _trace_section(sub, seed, protocol) -> str:
-    from .plots.trace import run_trace, trace_figure
+    from negosim.plots.trace import run_trace, trace_figure
     scenario = sub.scenario
     proto = protocol or (scenario.protocol.name if scenario.protocol else "single_text")
     try:
@@ -304,7 +304,7 @@ def _trace_section(sub, seed, protocol) -> str:
 
 
 def _sweep_section(sub, df, path) -> str:
-    from .plots.sweep import scenario_marks, sweep_figure
+    from negosim.plots.sweep_figure import scenario_marks, sweep_figure
     axes = list((df.attrs.get("negosim", {}).get("spec", {}) or {}).get("axes", {}))
     if not axes:
         return "<p class='muted'>The sweep results name no axes; no sweep figure.</p>"
@@ -331,16 +331,16 @@ def build_report(source, *, params: dict | None = None, articles=None, seed: int
     trace : include a negotiation trace.
     sweep : a sweep's result file (Parquet) to draw, or None.
     """
-    from .analysis import analyze
-    from .plots.common import Subject
-    from .compiled import as_scenario
+    from negosim.engine.analysis import analyze
+    from negosim.engine.compiled import as_scenario
+    from negosim.plots.common import Subject
     scenario, loaded = as_scenario(source, articles,
                                    error="build_report() takes a scenario file, a LoadedScenario or a Scenario")
     a = analyze(scenario if loaded is None else loaded, params=params, top=5, pareto=True)
     sub = Subject(a.compiled, scenario, loaded, params, a)
     sweep_df = None
     if sweep is not None:
-        from .sweep_store import read_results
+        from negosim.sweep.store import read_results
         sweep_df = read_results(sweep)
     draft = a.compiled.package_dict(a.compiled.draft)
     body = [f"<h1>{_e(scenario.name)}</h1>",
@@ -371,7 +371,7 @@ def check_report_path(path) -> Path:
 
 def write_report(path, source, **kwargs) -> Path:
     """Write :func:`build_report` to ``path`` (HTML); returns the path."""
-    from .argtypes import atomic_output
+    from negosim.cli.argtypes import atomic_output
     path = check_report_path(path)
     page = build_report(source, **kwargs)
     with atomic_output(path) as tmp:

@@ -23,7 +23,7 @@ Example
 -------
 >>> m = MUTANTS[0]
 >>> m.name, m.file
-('linkage-bonus-dropped', 'negosim/compiled.py')
+('linkage-bonus-dropped', 'negosim/engine/compiled.py')
 """
 
 from __future__ import annotations
@@ -64,43 +64,43 @@ SWEEP = ("tests/test_hostile_sweep.py", "tests/test_sweep_run.py")
 
 MUTANTS: list[Mutant] = [
     Mutant("linkage-bonus-dropped", "a linkage's bonus never added",
-           (("negosim/compiled.py", "util[:, t.party] += np.where(hit, gain, 0.0)", "util[:, t.party] += 0.0"),),
+           (("negosim/engine/compiled.py", "util[:, t.party] += np.where(hit, gain, 0.0)", "util[:, t.party] += 0.0"),),
            AGREEMENT),
     Mutant("red-line-mask-dropped", "red lines never marked",
-           (("negosim/compiled.py", "red[t.party] |= hit", "pass"),), AGREEMENT),
+           (("negosim/engine/compiled.py", "red[t.party] |= hit", "pass"),), AGREEMENT),
     Mutant("tolerance-dropped", "the acceptance tolerance set to zero",
-           (("negosim/compiled.py", "TOLERANCE = 1e-9", "TOLERANCE = 0.0"),), AGREEMENT),
+           (("negosim/engine/compiled.py", "TOLERANCE = 1e-9", "TOLERANCE = 0.0"),), AGREEMENT),
     Mutant("acceptance-strict", "accepting only strictly above the reservation (tolerance dropped)",
-           (("negosim/compiled.py", "TOLERANCE = 1e-9", "TOLERANCE = 0.0"),
-            ("negosim/compiled.py", "    return u >= thr\n", "    return u > thr\n")),
+           (("negosim/engine/compiled.py", "TOLERANCE = 1e-9", "TOLERANCE = 0.0"),
+            ("negosim/engine/compiled.py", "    return u >= thr\n", "    return u > thr\n")),
            AGREEMENT),
     Mutant("b-half-red-lines-ignored-for-list-veto", "red lines in the B half ignored for a party with a veto list",
-           (("negosim/kernels.py", "if (redA[a] | redB[b]) & m:", "if (redA[a] | (redB[b] & always)) & m:"),),
+           (("negosim/engine/kernels.py", "if (redA[a] | redB[b]) & m:", "if (redA[a] | (redB[b] & always)) & m:"),),
            AGREEMENT),
     Mutant("list-refs-first-option-only", "list-valued option references keeping only their first option",
-           (("negosim/compiled.py", "for o in ([ref] if isinstance(ref, str) else ref):",
+           (("negosim/engine/compiled.py", "for o in ([ref] if isinstance(ref, str) else ref):",
              "for o in ([ref] if isinstance(ref, str) else ref[:1]):"),), AGREEMENT),
     Mutant("nash-ignores-power", "the weighted Nash point ignoring bargaining power",
-           (("negosim/solutions.py", "return np.prod(g ** power[bargainers], axis=1)", "return np.prod(g, axis=1)"),),
+           (("negosim/engine/solutions.py", "return np.prod(g ** power[bargainers], axis=1)", "return np.prod(g, axis=1)"),),
            AGREEMENT),
     Mutant("repair-nash-ignores-power", "repairs ranked by a Nash product that ignores power",
-           (("negosim/kernels.py", "prod *= g ** power[p]", "prod *= g"),), AGREEMENT),
+           (("negosim/engine/kernels.py", "prod *= g ** power[p]", "prod *= g"),), AGREEMENT),
     Mutant("repair-tie-break-reversed", "the repair tie-break reversed",
-           (("negosim/analysis.py", "found.sort(key=lambda t: (-t[0], t[1]))",
+           (("negosim/engine/analysis.py", "found.sort(key=lambda t: (-t[0], t[1]))",
              "found.sort(key=lambda t: (-t[0], -t[1]))"),), AGREEMENT),
     Mutant("repair-tie-break-reversed-in-kernel", "the repair tie-break reversed inside the kernel",
-           (("negosim/kernels.py", "idxB[wb] < idxB[b]", "idxB[wb] > idxB[b]"),), AGREEMENT),
+           (("negosim/engine/kernels.py", "idxB[wb] < idxB[b]", "idxB[wb] > idxB[b]"),), AGREEMENT),
     Mutant("agent-accepts-across-red-line", "an agent accepting a package across its own red line",
-           (("negosim/agents.py", "self.accepts = bool(accepts(utility, red,", "self.accepts = bool(accepts(utility, False,"),),
+           (("negosim/bargaining/agents.py", "self.accepts = bool(accepts(utility, red,", "self.accepts = bool(accepts(utility, False,"),),
            ("tests/test_bargaining.py",)),
     Mutant("resume-skips-spec-hash", "resume skipping the spec hash check",
-           (("negosim/sweep_store.py", 'MATCH = ("spec_sha256", "scenario_sha256", "negosim_version")',
+           (("negosim/sweep/store.py", 'MATCH = ("spec_sha256", "scenario_sha256", "negosim_version")',
              'MATCH = ("scenario_sha256", "negosim_version")'),), SWEEP),
     Mutant("resume-skips-scenario-hash", "resume not comparing scenario_sha256",
-           (("negosim/sweep_store.py", 'MATCH = ("spec_sha256", "scenario_sha256", "negosim_version")',
+           (("negosim/sweep/store.py", 'MATCH = ("spec_sha256", "scenario_sha256", "negosim_version")',
              'MATCH = ("spec_sha256", "negosim_version")'),), SWEEP),
     Mutant("sampling-ignores-spawn-key", "sampling ignoring the seed's spawn_key",
-           (("negosim/uncertainty.py", "spawn_key=tuple(root.spawn_key) + (path_key(path),)",
+           (("negosim/uncertainty/sampling.py", "spawn_key=tuple(root.spawn_key) + (path_key(path),)",
              "spawn_key=(path_key(path),)"),), ("tests/test_uncertainty.py",)),
 ]
 

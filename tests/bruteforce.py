@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from negosim.compiled import compile_scenario
-from negosim.solutions import SOLUTION_NAMES
+from negosim.engine.compiled import compile_scenario
+from negosim.engine.solutions import SOLUTION_NAMES
 
 
 def dominated(U: np.ndarray, block: int = 256) -> np.ndarray:

@@ -43,7 +43,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from negosim.scenario import Scenario
+from negosim.scenario.schema import Scenario
 
 #: Products w*v and bonuses are rounded to multiples of this (docs/model.md, "Utilities").
 QUANTUM_BITS = 40

@@ -10,7 +10,7 @@ negosim but the validated scenario model.
 
 Example
 -------
->>> from negosim.scenario import Scenario
+>>> from negosim.scenario.schema import Scenario
 >>> opts = {"keep": {"label": "keep", "status_quo": True}, "cede": {"label": "cede"}}
 >>> s = Scenario.model_validate({"negosim": 1, "name": "one package",
 ...     "provisions": {"land": {"label": "Land", "options": opts}},
@@ -35,7 +35,7 @@ def package_verdicts(s, package: dict[str, str]) -> dict[str, dict]:
 
     Parameters
     ----------
-    s : negosim.scenario.Scenario
+    s : negosim.scenario.schema.Scenario
     package : ``{provision: option}`` for every provision.
 
     Returns

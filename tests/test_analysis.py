@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import negosim
-import negosim.halves as halves
-from negosim.analysis import analyze
-from negosim.compiled import compile_scenario
-from negosim.scenario import Scenario
+import negosim.engine.split as halves
+from negosim.engine.analysis import analyze
+from negosim.engine.compiled import compile_scenario
+from negosim.scenario.schema import Scenario
 
 from bruteforce import brute
 
@@ -91,7 +91,7 @@ def test_three_party_red_line_linkage_veto_by_hand():
     assert not a.draft_accepted
     assert (a.repair_size, a.repair_count) == (2, 1)
     assert a.repairs[0].changes == {"p": "p0", "s": "s0"}
-    verdict4 = negosim.analysis.verdict(compile_scenario(three_party()), [1, 0, 0])
+    verdict4 = negosim.engine.analysis.verdict(compile_scenario(three_party()), [1, 0, 0])
     assert verdict4["B"].red_lines == ["no_p1_q0"] and not verdict4["B"].accepts
     assert not verdict4["E"].needed
 

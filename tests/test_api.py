@@ -65,13 +65,15 @@ def _python(code: str) -> subprocess.CompletedProcess:
 
 PRELUDES = {
     "plain": "",
-    "module imported first": "import negosim.simulate\nimport negosim.model\nimport negosim.sweep\n",
-    "from-import of the module first": "from negosim.simulate import SimulationResult\n"
-                                       "from negosim.uncertainty import Sampler\n",
-    "importlib first": "import importlib\nfor m in ('simulate', 'acceptance', 'distance', 'random_scenario'):\n"
+    "module imported first": "import negosim.bargaining.simulate\nimport negosim.bargaining.model\n"
+                             "import negosim.sweep.run\nimport negosim.engine.random_scenario\n",
+    "from-import of the module first": "from negosim.bargaining.simulate import SimulationResult\n"
+                                       "from negosim.uncertainty.sampling import Sampler\n",
+    "importlib first": "import importlib\nfor m in ('bargaining.simulate', 'uncertainty.acceptance',\n"
+                       "          'uncertainty.distance_to_yes', 'engine.random_scenario'):\n"
                        "    importlib.import_module('negosim.' + m)\n",
-    "module imported after use": "import negosim\nnegosim.simulate\nimport negosim.simulate\n"
-                                 "import importlib; importlib.import_module('negosim.simulate')\n",
+    "module imported after use": "import negosim\nnegosim.simulate\nimport negosim.bargaining.simulate\n"
+                                 "import importlib; importlib.import_module('negosim.bargaining.simulate')\n",
 }
 
 
@@ -82,32 +84,37 @@ def test_lazy_names_work_twice_in_any_import_order(order):
     assert proc.stdout.strip().endswith("ok")
 
 
-def test_no_exported_name_is_shadowed_by_its_submodule():
-    # The class of the bug: an exported name that is also a submodule (simulate, random_scenario, and any
-    # added later) must stay the exported object once every submodule has been imported.
+def test_no_exported_name_is_shadowed_by_a_submodule():
+    # The class of the bug: an exported name that is also a submodule of the package would be
+    # replaced by the module once the import system binds it. The modules live in the layer
+    # subpackages, so no top-level submodule may share a name with an export; and importing every
+    # module of the package leaves every exported name the exported object.
     code = textwrap.dedent("""
         import importlib, pkgutil, types
         import negosim
         subs = {m.name for m in pkgutil.iter_modules(negosim.__path__)}
         clash = sorted(subs & set(negosim.__all__))
-        assert "simulate" in clash and "random_scenario" in clash, clash
-        for name in clash:
-            importlib.import_module("negosim." + name)
-            obj = getattr(negosim, name)
-            assert not isinstance(obj, types.ModuleType), name
-            assert obj is getattr(importlib.import_module("negosim." + name), name)
-        print(" ".join(clash))
+        assert clash == [], clash
+        expected = {name: getattr(negosim, name) for name in negosim._LAZY}
+        skip = ("negosim.explorer",)  # needs the explorer extra; it defines no exported name
+        mods = [m.name for m in pkgutil.walk_packages(negosim.__path__, "negosim.")
+                if not m.name.startswith(skip) and m.name != "negosim.__main__"]
+        for name in mods:
+            importlib.import_module(name)
+        for name, obj in expected.items():
+            assert getattr(negosim, name) is obj and not isinstance(obj, types.ModuleType), name
+        print(len(mods))
     """)
     proc = _python(code)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "simulate" in proc.stdout
+    assert int(proc.stdout.split()[-1]) > 40
 
 
 def test_simulate_from_the_command_line_and_the_api_in_one_process():
-    # The CLI imports negosim.simulate (the module) itself; the API must survive that.
+    # The CLI imports negosim.bargaining.simulate (the module) itself; the API must survive that.
     code = textwrap.dedent("""
         import contextlib, io, negosim
-        from negosim.cli import main
+        from negosim.cli.main import main
         with contextlib.redirect_stdout(io.StringIO()):
             assert main(["run", "scenarios/plan28_2025_11.yaml", "--rounds", "2", "--json"]) == 0
         s = negosim.load("scenarios/plan28_2025_11.yaml", check_quotes=False)

@@ -9,15 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from negosim.analysis import analyze
-from negosim.beliefs import at_round, reservations_at
+from negosim.engine.analysis import analyze
+from negosim.bargaining.beliefs import at_round, reservations_at
 from negosim.errors import NegosimError
-from negosim.model import NegotiationModel, settings_for
-from negosim.protocols import PROTOCOLS
-from negosim.random_scenario import random_scenario
-from negosim.scenario import PROTOCOL_NAMES, STRATEGY_NAMES, Scenario
-from negosim.simulate import simulate
-from negosim.strategies import STRATEGIES
+from negosim.bargaining.model import NegotiationModel, settings_for
+from negosim.bargaining.protocols import PROTOCOLS
+from negosim.engine.random_scenario import random_scenario
+from negosim.scenario.schema import PROTOCOL_NAMES, STRATEGY_NAMES, Scenario
+from negosim.bargaining.simulate import simulate
+from negosim.bargaining.strategies import STRATEGIES
 
 TOL = 1e-9
 
@@ -252,7 +252,7 @@ def test_party_mediator_with_its_own_objective():
 
 
 def test_no_argument_model_runs_on_the_shipped_scenario():
-    from negosim.model import DEFAULT_SCENARIO, default_scenario
+    from negosim.bargaining.model import DEFAULT_SCENARIO, default_scenario
     if not DEFAULT_SCENARIO.exists():
         pytest.skip("the shipped scenario is not there")
     assert default_scenario().name == DEFAULT_SCENARIO.stem
@@ -262,7 +262,7 @@ def test_no_argument_model_runs_on_the_shipped_scenario():
 
 
 def test_no_argument_model_falls_back_to_a_random_scenario(monkeypatch, tmp_path):
-    import negosim.model as model_module
+    import negosim.bargaining.model as model_module
     monkeypatch.setattr(model_module, "DEFAULT_SCENARIO", tmp_path / "missing.yaml")
     m = NegotiationModel()
     m.step()

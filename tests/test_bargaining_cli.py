@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 import negosim
-from negosim.cli import main
-from negosim.random_scenario import random_scenario
-from negosim.yamlio import dump_scenario
+from negosim.cli.main import main
+from negosim.engine.random_scenario import random_scenario
+from negosim.scenario.yaml_io import dump_scenario
 
 from reference import Reference
 

@@ -25,8 +25,8 @@ import pytest
 
 from bruteforce import brute
 from negosim import analyze, compile_scenario, random_scenario
-from negosim.compiled import TOLERANCE
-from negosim.solutions import objectives
+from negosim.engine.compiled import TOLERANCE
+from negosim.engine.solutions import objectives
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from agreement import versus_brute, versus_negmas  # noqa: E402

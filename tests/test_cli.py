@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 import negosim
-from negosim.compiled import compile_scenario
+from negosim.engine.compiled import compile_scenario
 
 from bruteforce import brute
 from reference import QUANTUM, Reference

@@ -103,7 +103,7 @@ def test_python_blocks_run(page, code, scratch):
 @pytest.mark.parametrize("page,body", [pytest.param(p, b, id=f"{p.name}-{i}")
                                        for i, (p, b) in enumerate(blocks({"yaml", "yml"}))])
 def test_yaml_blocks_parse(page, body, scratch, tmp_path):
-    from negosim.yamlio import load_document
+    from negosim.scenario.yaml_io import load_document
     f = tmp_path / "block.yaml"
     f.write_text(body)
     data, _, _ = load_document(f)
@@ -116,5 +116,5 @@ def test_yaml_blocks_parse(page, body, scratch, tmp_path):
 
 
 def test_generated_docs_are_current():
-    from negosim.docgen import main
-    assert main(["--check"]) == 0, "run: python -m negosim.docgen"
+    from negosim.cli.docgen import main
+    assert main(["--check"]) == 0, "run: python -m negosim.cli.docgen"

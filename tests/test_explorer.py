@@ -17,8 +17,8 @@ import pytest
 from bruteforce import brute
 
 from negosim import dump, load
-from negosim.analysis import verdict
-from negosim.compiled import compile_scenario
+from negosim.engine.analysis import verdict
+from negosim.engine.compiled import compile_scenario
 from negosim.errors import NegosimError
 from negosim.explorer import server
 from negosim.explorer.sample import sample_scenario

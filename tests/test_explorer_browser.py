@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 
 from negosim import dump, load
-from negosim.analysis import verdict
-from negosim.compiled import compile_scenario
+from negosim.engine.analysis import verdict
+from negosim.engine.compiled import compile_scenario
 from negosim.explorer.sample import sample_scenario
 from negosim.explorer.state import Explorer
 from test_explorer_security import launch  # starts the command and reads the address it prints

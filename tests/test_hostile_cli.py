@@ -185,11 +185,11 @@ def test_out_of_memory_is_one_line_exit_2(tmp_path):
 # The failure is injected into the real command's work: a failed fork, a full disk, memory, deep input.
 INJECT = textwrap.dedent("""
     import importlib, sys
-    simulate = importlib.import_module("negosim.simulate")
+    simulate = importlib.import_module("negosim.bargaining.simulate")
     def boom(*args, **kwargs):
         raise {exc}
     simulate.simulate = boom
-    from negosim.cli import main
+    from negosim.cli.main import main
     sys.exit(main(["run", "scenarios/plan28_2025_11.yaml", "--rounds", "2"]))
 """)
 
@@ -221,13 +221,13 @@ def test_interrupt_while_importing_is_one_line(tmp_path):
         import sys
         class Interrupt:
             def find_spec(self, name, path=None, target=None):
-                if name == "negosim.analysis":
+                if name == "negosim.engine.analysis":
                     raise KeyboardInterrupt
         sys.meta_path.insert(0, Interrupt())
     """))
     env = {k: v for k, v in os.environ.items() if k != "NEGOSIM_DEBUG"}
     env["PYTHONPATH"] = str(tmp_path)
-    # analyze imports the engine (negosim.analysis) when it runs; --help and validate never do.
+    # analyze imports the engine (negosim.engine.analysis) when it runs; --help and validate never do.
     analyze = ["-m", "negosim", "analyze", "scenarios/plan28_2025_11.yaml"]
     for argv in ([sys.executable, *analyze], [sys.executable, "-X", "dev", *analyze]):
         r = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=120, env=env)

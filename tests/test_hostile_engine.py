@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import negosim
-from negosim.compiled import compile_scenario
+from negosim.engine.compiled import compile_scenario
 from negosim.errors import NegosimError
-from negosim.scenario import Scenario
+from negosim.scenario.schema import Scenario
 
 from bruteforce import brute
 from conftest import ROOT, run_cli
@@ -151,7 +151,7 @@ def test_samples_with_no_unanimous_package_says_so(tmp_path):
 
 @pytest.mark.parametrize("out", ["human", "json"])
 def test_samples_on_an_empty_zone(tmp_path, out):
-    from negosim.uncertainty import widen
+    from negosim.uncertainty.sampling import widen
     s = widen(negosim.random_scenario(parties=3, provisions=4, options=3, seed=1, reservation=1.0), 0.05)
     path = tmp_path / "empty.yaml"
     negosim.dump(s, path)
@@ -168,7 +168,7 @@ def test_samples_on_an_empty_zone(tmp_path, out):
 
 
 def test_samples_when_every_package_is_accepted(tmp_path):
-    from negosim.uncertainty import widen
+    from negosim.uncertainty.sampling import widen
     s = widen(negosim.random_scenario(parties=3, provisions=4, options=3, seed=1, reservation=0.0), 0.05)
     path = tmp_path / "all.yaml"
     negosim.dump(s, path)
@@ -186,7 +186,7 @@ def test_samples_when_every_package_is_accepted(tmp_path):
 
 
 def test_samples_at_64_parties_agree_with_direct_scoring(tmp_path):
-    from negosim.uncertainty import sample_tables, unanimous_draws, widen
+    from negosim.uncertainty.sampling import sample_tables, unanimous_draws, widen
     s = widen(wide(64, "list_veto", seed=8), 0.1)
     path = tmp_path / "s.yaml"
     negosim.dump(s, path)

@@ -301,7 +301,7 @@ def test_validate_reports_a_bug_in_one_file_in_one_line_and_goes_on(tmp_path, mo
     hook = tmp_path / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(
-        "import negosim.yamlio as y\n"
+        "import negosim.scenario.yaml_io as y\n"
         "_real = y.load_scenario\n"
         "def load_scenario(path, *a, **k):\n"
         "    if str(path).endswith('boom.yaml'):\n"

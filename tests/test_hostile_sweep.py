@@ -23,9 +23,9 @@ import pyarrow.parquet as pq
 import pytest
 
 import negosim
-from negosim.runners import MAX_WORKERS, SCHEDULER_TIMEOUT_S, default_workers
-from negosim.sweep import read_results
-from negosim.sweep_store import META_KEY, ChunkStore, read_metadata
+from negosim.sweep.runners import MAX_WORKERS, SCHEDULER_TIMEOUT_S, default_workers
+from negosim.sweep.run import read_results
+from negosim.sweep.store import META_KEY, ChunkStore, read_metadata
 
 from conftest import ROOT, run_cli
 
@@ -516,7 +516,7 @@ def test_all_chunks_without_the_final_file_are_joined_without_recomputing(work):
 
 
 DISK_FULL = """
-    import os, negosim.sweep_store as st
+    import os, negosim.sweep.store as st
     real = os.replace
     def replace(src, dst):
         if str(dst).endswith("r.parquet"):

@@ -11,11 +11,11 @@ import pytest
 from pydantic import ValidationError
 
 import negosim
-from negosim.compiled import compile_scenario
+from negosim.engine.compiled import compile_scenario
 from negosim.errors import ArticlesMissingWarning, ScenarioError, WeightsNormalizedWarning
-from negosim.evidence import normalize
-from negosim.scenario import RedLine
-from negosim.yamlio import dump_scenario, load_document, load_scenario, validation_to_error
+from negosim.scenario.evidence import normalize
+from negosim.scenario.schema import RedLine
+from negosim.scenario.yaml_io import dump_scenario, load_document, load_scenario, validation_to_error
 
 DATA = Path(__file__).resolve().parent / "data"
 ARTICLES = DATA / "articles"
@@ -398,8 +398,8 @@ def _set_number(data: dict, field: str, value: float) -> dict:
 def test_every_kind_of_number_is_held_to_its_declared_bounds(field):
     # The format, sweep axes, beliefs and widen() read quantity.FIELD_BOUNDS: the format must enforce it.
     import yaml
-    from negosim.quantity import FIELD_BOUNDS, bounds_text
-    from negosim.scenario import Scenario
+    from negosim.scenario.numbers import FIELD_BOUNDS, bounds_text
+    from negosim.scenario.schema import Scenario
     lo, hi, open_low = FIELD_BOUNDS[field]
 
     def valid(value):

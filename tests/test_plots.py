@@ -13,8 +13,8 @@ import pytest
 from matplotlib.image import imread
 
 import negosim
-from negosim.analysis import analyze
-from negosim.compiled import compile_scenario
+from negosim.engine.analysis import analyze
+from negosim.engine.compiled import compile_scenario
 from negosim.errors import NegosimError
 from negosim.plots import (frontier, frontier_matrix, gains_figure, package_figure, party_color, save_figure,
                            sweep_figure, trace_figure)
@@ -151,7 +151,7 @@ def _cdf_between(approx: np.ndarray, exact: np.ndarray) -> None:
 def test_density_of_the_whole_space_matches_exact_scoring(big, monkeypatch, conditioned):
     if conditioned:
         # Small halves force conditioning blocks, the path big plans take.
-        monkeypatch.setattr("negosim.halves.MAX_HALF", 64)
+        monkeypatch.setattr("negosim.engine.split.MAX_HALF", 64)
     cs = compile_scenario(big)
     pairs = [(0, 1), (2, 3), (1, 3)]
     grid = make_grid(cs, 60)
@@ -328,8 +328,8 @@ def test_gains_without_anything_to_show():
 # --------------------------------------------------------------------------- sweep
 
 def test_sweep_heatmap_from_a_real_sweep(small):
-    from negosim.sweep import Sweep, run_sweep
-    from negosim.plots.sweep import scenario_marks
+    from negosim.sweep.run import Sweep, run_sweep
+    from negosim.plots.sweep_figure import scenario_marks
     axes = {"parties.p0.reservation": {"range": [0.2, 0.8], "steps": 5},
             "parties.p1.reservation": {"range": [0.2, 0.8], "steps": 4}}
     df = run_sweep(Sweep(scenario=small, axes=axes), workers=1)
@@ -470,7 +470,7 @@ def test_cli_plot_sweep_from_parquet(tmp_path, cli):
 
 
 def test_cli_plot_errors_are_one_line_exit_2(tmp_path, cli, capsys):
-    from negosim.cli import main
+    from negosim.cli.main import main
     path = evidence_scenario(tmp_path)
     r = cli("plot", "frontier", str(path), "-o", str(tmp_path / "f.jpg"))
     assert r.returncode == 2 and r.stderr.strip().endswith("must end in .png, .svg or .pdf")

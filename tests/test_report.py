@@ -13,7 +13,7 @@ from matplotlib.image import imread
 import negosim
 from negosim.errors import NegosimError
 from negosim.report import build_report, write_report
-from negosim.yamlio import load_scenario
+from negosim.scenario.yaml_io import load_scenario
 
 from test_plots import ARTICLES, SHIPPED, assert_not_blank, evidence_scenario
 
@@ -129,7 +129,7 @@ def test_report_holds_sources_and_the_quotes_behind_the_numbers(report):
     assert row[5] == "1"  # one number cites it
     evidence = next(t for t in p.tables if t[0][:2] == ["number", "value"])
     by_path = {r[0]: r for r in evidence[1:]}
-    n_numbers = sum(1 for _ in negosim.scenario.iter_numbers(ls.scenario))
+    n_numbers = sum(1 for _ in negosim.scenario.schema.iter_numbers(ls.scenario))
     assert len(by_path) == n_numbers
     quoted = by_path["parties.russia.reservation"]
     assert quoted[3] == "talks" and quoted[4] == "the question of territory comes before everything else"

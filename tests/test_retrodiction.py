@@ -19,11 +19,11 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from negosim.analysis import verdict
-from negosim.compiled import compile_scenario
-from negosim.evidence import normalize
-from negosim.scenario import Scenario
-from negosim.yamlio import load_scenario
+from negosim.engine.analysis import verdict
+from negosim.engine.compiled import compile_scenario
+from negosim.scenario.evidence import normalize
+from negosim.scenario.schema import Scenario
+from negosim.scenario.yaml_io import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from negosim.uncertainty import Sampler
-from negosim.yamlio import load_scenario
+from negosim.uncertainty.sampling import Sampler
+from negosim.scenario.yaml_io import load_scenario
 
 from test_retrodiction import FACT_NAMES, FACTS, ROUNDS, SCENARIOS
 

@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from negosim.analysis import verdict
-from negosim.compare import compare
-from negosim.compiled import compile_scenario
+from negosim.engine.analysis import verdict
+from negosim.engine.compare import compare
+from negosim.engine.compiled import compile_scenario
 from negosim.errors import NegosimError, UnsourcedWarning
-from negosim.provenance import overused_quotes, provenance, quote_loads, warn_unsourced
-from negosim.random_scenario import random_scenario
-from negosim.scenario import Scenario
-from negosim.yamlio import load_scenario
+from negosim.scenario.provenance import overused_quotes, provenance, quote_loads, warn_unsourced
+from negosim.engine.random_scenario import random_scenario
+from negosim.scenario.schema import Scenario
+from negosim.scenario.yaml_io import load_scenario
 
 from reference import QUANTUM, quanta
 from reference_package import package_verdicts

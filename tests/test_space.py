@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from negosim.space import PackageSpace
+from negosim.engine.space import PackageSpace
 
 
 def test_hand_worked_indices():

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from negosim.errors import NegosimError
-from negosim.strategies import STRATEGIES, Situation, get_strategy
+from negosim.bargaining.strategies import STRATEGIES, Situation, get_strategy
 
 situations = st.builds(
     Situation,

@@ -18,10 +18,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import negosim
-from negosim.analysis import analyze
+from negosim.engine.analysis import analyze
 from negosim.errors import NegosimError
-from negosim.sweep import Sweep, read_results, run_sweep
-from negosim.sweep_store import read_metadata
+from negosim.sweep.run import Sweep, read_results, run_sweep
+from negosim.sweep.store import read_metadata
 
 from reference import QUANTUM, Reference
 from test_sweep_spec import edited, with_parameters
@@ -189,7 +189,7 @@ def test_resume_skips_done_chunks_and_clears_half_written_ones(kill_dir, kill_re
     reference = kill_reference
     run_sweep(spec_path, workers=1, out=out)
     # Rebuild the state of a run killed while writing chunk 3: chunks 0-2 and 4 done, a torn temp file.
-    from negosim.sweep_store import ChunkStore
+    from negosim.sweep.store import ChunkStore
     meta = read_metadata(out)
     store = ChunkStore(out, meta)
     store.open(resume=False)

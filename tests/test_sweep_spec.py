@@ -13,11 +13,11 @@ from hypothesis import given, settings, strategies as st
 from pydantic import ValidationError
 
 import negosim
-from negosim.compiled import compile_scenario
+from negosim.engine.compiled import compile_scenario
 from negosim.errors import NegosimError
-from negosim.fastapply import AxisApplier
-from negosim.scenario import Scenario
-from negosim.sweep_spec import Sweep, load_sweep, row_seed
+from negosim.sweep.axes import AxisApplier
+from negosim.scenario.schema import Scenario
+from negosim.sweep.spec import Sweep, load_sweep, row_seed
 
 
 def with_parameters(seed: int = 0) -> Scenario:
@@ -41,7 +41,7 @@ def with_parameters(seed: int = 0) -> Scenario:
 def edited(s: Scenario, row: dict, via_file: bool = True) -> Scenario:
     """The scenario with a sweep row's axis values written into its document, loaded as users load files.
 
-    Independent of negosim.fastapply: a parameter axis sets the parameter's ``value``, a dotted
+    Independent of negosim.sweep.axes: a parameter axis sets the parameter's ``value``, a dotted
     party path replaces that number by a plain one (its range or distribution dropped, as a
     fixed axis value means), ``draft.PROV`` sets the draft; the YAML is then read by
     ``negosim.load`` (``via_file=False``: the document is validated in memory, for many rows).

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 import negosim
-from negosim import uncertainty
-from negosim.simulate import simulate
-from negosim.compiled import compile_scenario
-from negosim.fastapply import AxisApplier
-from negosim.sweep import Sweep, run_sweep
+from negosim.uncertainty import sampling as uncertainty
+from negosim.bargaining.simulate import simulate
+from negosim.engine.compiled import compile_scenario
+from negosim.sweep.axes import AxisApplier
+from negosim.sweep.run import Sweep, run_sweep
 
 from reference import QUANTUM, Reference, quanta
 from reference_package import package_verdicts

@@ -13,16 +13,16 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import negosim
-import negosim.halves as halves
-from negosim.acceptance import _count_chunks, acceptance_report, most_robust, package_odds
-from negosim.compiled import compile_scenario
-from negosim.distance import distance_to_yes
+import negosim.engine.split as halves
+from negosim.uncertainty.acceptance import _count_chunks, acceptance_report, most_robust, package_odds
+from negosim.engine.compiled import compile_scenario
+from negosim.uncertainty.distance_to_yes import distance_to_yes
 from negosim.errors import NegosimError, ScenarioError
-from negosim.quantity import Number
-from negosim.scenario import Parameter, Scenario
-from negosim.uncertainty import (Sampler, dist_mean, sample, sample_tables, score_draws, unanimous_draws,
+from negosim.scenario.numbers import Number
+from negosim.scenario.schema import Parameter, Scenario
+from negosim.uncertainty.sampling import (Sampler, dist_mean, sample, sample_tables, score_draws, unanimous_draws,
                                  widen, wilson)
-from negosim.yamlio import load_scenario
+from negosim.scenario.yaml_io import load_scenario
 
 DISTS = {
     "uniform": {"dist": "uniform", "low": 0.2, "high": 0.6},
@@ -301,7 +301,7 @@ def _slow_counts(s: Scenario, n: int, seed: int) -> np.ndarray:
 ])
 def test_fast_counts_agree_with_a_slow_per_draw_loop(monkeypatch, kw, max_half, aggregation):
     if max_half == "small memory":
-        import negosim.acceptance as acceptance
+        import negosim.uncertainty.acceptance as acceptance
         monkeypatch.setattr(acceptance, "MEMORY", 40_000)
         monkeypatch.setattr(acceptance, "CACHE", 40_000)
         monkeypatch.setattr(acceptance, "PAIRS_PER_CHUNK", 200)
@@ -330,7 +330,7 @@ def test_fast_counts_agree_with_a_slow_per_draw_loop(monkeypatch, kw, max_half, 
 
 
 def test_kernel_on_random_halves_agrees_with_numpy():
-    from negosim.kernels_uncertainty import unanimous_counts
+    from negosim.uncertainty.kernels import unanimous_counts
     rng = np.random.default_rng(0)
     S, P, nA, nB = 9, 3, 13, 37
     q = 2.0 ** -40
@@ -430,7 +430,7 @@ def test_distance_to_yes_reasons():
     draft = cs.package_dict(cs.draft)
     parties = dict(s.parties)
     parties["p0"] = parties["p0"].model_copy(update={"red_lines": [
-        negosim.scenario.RedLine(id="never", forbid={"x0": draft["x0"], "x1": draft["x1"]})]})
+        negosim.scenario.schema.RedLine(id="never", forbid={"x0": draft["x0"], "x1": draft["x1"]})]})
     s = s.model_copy(update={"parties": parties})
     d = distance_to_yes(s)
     assert not d["p0"].accepts and d["p0"].flip is None and "red line never" in d["p0"].reason

@@ -39,9 +39,9 @@ from solara.datatypes import ResultState
 # is drawn) get a partially initialised negosim.plots (ImportError, then KeyError), so the
 # page imports them all here (the package imports every plotting module), once, before any
 # thread starts.
-from .. import plots  # noqa: F401
-from ..errors import NegosimError
-from ..scenario import PROTOCOL_NAMES
+from negosim import plots  # noqa: F401
+from negosim.errors import NegosimError
+from negosim.scenario.schema import PROTOCOL_NAMES
 from . import tables
 from .state import Explorer
 
@@ -99,7 +99,7 @@ def guarded(action, *args) -> bool:
 
 
 def _figure_png(make) -> bytes:
-    from ..plots.style import png_bytes
+    from negosim.plots.style import png_bytes
     fig = make()
     return png_bytes(fig, dpi=FIGURE_DPI)
 

@@ -1,6 +1,6 @@
 """A random scenario with named parameters, to try the explorer on any size of space.
 
-:func:`negosim.random_scenario.random_scenario` makes provisions, parties and a
+:func:`negosim.engine.random_scenario.random_scenario` makes provisions, parties and a
 draft; :func:`sample_scenario` adds named parameters whose linear effects move
 reservations and weights, as the shipped scenarios' ``us_pressure`` or
 ``russia_war_cost`` do, so that sliders have something to move. The explorer's
@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..random_scenario import random_scenario
-from ..scenario import Scenario
+from negosim.engine.random_scenario import random_scenario
+from negosim.scenario.schema import Scenario
 
 
 def sample_scenario(parties: int = 4, provisions: int = 10, options: int = 4, seed: int = 0,
                     reservation: float = 0.5, **kw) -> Scenario:
-    """A random scenario (see :func:`~negosim.random_scenario.random_scenario`) with two parameters.
+    """A random scenario (see :func:`~negosim.engine.random_scenario.random_scenario`) with two parameters.
 
     ``pressure`` lowers the first party's reservation and raises the second's;
     ``war_cost`` lowers the second party's reservation and shifts weight of its

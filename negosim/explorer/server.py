@@ -41,7 +41,7 @@ import tempfile
 import threading
 from urllib.parse import parse_qsl
 
-from ..errors import NegosimError
+from negosim.errors import NegosimError
 
 log = logging.getLogger("negosim.explorer")
 

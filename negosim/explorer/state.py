@@ -5,7 +5,7 @@ provision) and values of the named parameters: each party's verdict and why,
 the zone of agreement with its solution points and the minimal repairs of the
 draft, the figures, a bargaining run, and the draft as a scenario YAML. It
 scores nothing itself: every answer comes from the compiled scenario through
-:func:`negosim.analysis.verdict` and :func:`negosim.analysis.analyze`, and the
+:func:`negosim.engine.analysis.verdict` and :func:`negosim.engine.analysis.analyze`, and the
 figures from :mod:`negosim.plots`. Results are cached per (draft, parameters),
 so going back to an earlier setting is instant.
 
@@ -15,7 +15,7 @@ number or lies outside a parameter's range raises a
 
 Example
 -------
->>> from negosim.random_scenario import random_scenario
+>>> from negosim.engine.random_scenario import random_scenario
 >>> ex = Explorer(random_scenario(parties=3, provisions=4, options=3, seed=1))
 >>> draft = ex.set_option(ex.default_draft(), "x0", "o2")
 >>> draft["x0"], sorted(ex.verdicts(draft, {}))
@@ -42,13 +42,13 @@ from typing import Callable
 
 import numpy as np
 
-from ..analysis import Analysis, Verdict, analyze, verdict
-from ..argtypes import MAX_SEED
-from ..compiled import CompiledScenario, as_scenario, compile_scenario
-from ..errors import NegosimError
-from ..quantity import Number
-from ..scenario import PROTOCOL_NAMES, Scenario
-from ..yamlio import dump_scenario
+from negosim.cli.argtypes import MAX_SEED
+from negosim.engine.analysis import Analysis, Verdict, analyze, verdict
+from negosim.engine.compiled import CompiledScenario, as_scenario, compile_scenario
+from negosim.errors import NegosimError
+from negosim.scenario.numbers import Number
+from negosim.scenario.schema import PROTOCOL_NAMES, Scenario
+from negosim.scenario.yaml_io import dump_scenario
 
 #: How many minimal repairs the page lists.
 TOP_REPAIRS = 5
@@ -189,8 +189,8 @@ class Explorer:
 
     Parameters
     ----------
-    source : scenario file path, :class:`~negosim.yamlio.LoadedScenario` or
-        :class:`~negosim.scenario.Scenario`.
+    source : scenario file path, :class:`~negosim.scenario.yaml_io.LoadedScenario` or
+        :class:`~negosim.scenario.schema.Scenario`.
     articles : folder of the articles, when ``source`` is a path.
     top : how many minimal repairs to list.
 
@@ -377,7 +377,7 @@ class Explorer:
 
     # -- figures ------------------------------------------------------------
     def _subject(self, draft, params):
-        from ..plots.common import Subject
+        from negosim.plots.common import Subject
         return Subject(self.compiled(draft, params), self.scenario, _analysis=self.analysis(draft, params))
 
     def frontier_figure(self, draft, params, pair, width: float = 7.0, height: float = 5.6):
@@ -386,9 +386,9 @@ class Explorer:
         The package and zone layers do not depend on the draft, so they are
         kept per (parameters, pair): a change of draft only redraws.
         """
-        from ..plots.density import make_grid, package_layer, zone_layer
-        from ..plots.frontier import draw_pair
-        from ..plots.style import new_figure, title
+        from negosim.plots.density import make_grid, package_layer, zone_layer
+        from negosim.plots.frontier import draw_pair
+        from negosim.plots.style import new_figure, title
         pair = self.check_pair(pair)
         sub = self._subject(draft, params)
         cs = sub.compiled
@@ -418,7 +418,7 @@ class Explorer:
 
     def package_figure(self, draft, params):
         """Each party's utility of the draft as stacked contributions against its reservation."""
-        from ..plots.package import package_figure
+        from negosim.plots.package import package_figure
         return package_figure(self._subject(draft, params), width=7.0)
 
     # -- downloading the draft ------------------------------------------------
@@ -485,12 +485,12 @@ class Explorer:
         bargaining loop's public entry point) on :meth:`scenario_for`, so the
         parameter values apply as they do on the page.
         """
-        from ..plots.trace import run_trace, trace_of
+        from negosim.plots.trace import run_trace, trace_of
         protocol, seed, rounds = self.check_run(protocol, seed, rounds)
         result = run_trace(self.scenario_for(draft, params), protocol, seed=seed, rounds=rounds)
         return trace_of(result)
 
     def trace_figure(self, trace, note: str | None = None):
         """The "dance of offers" of a bargaining trace."""
-        from ..plots.trace import trace_figure
+        from negosim.plots.trace import trace_figure
         return trace_figure(trace, scenario=self.scenario, note=note, width=7.0, height=4.6)

@@ -8,7 +8,7 @@ test reads exactly what the analysis gave. All text is escaped.
 
 Example
 -------
->>> from negosim.random_scenario import random_scenario
+>>> from negosim.engine.random_scenario import random_scenario
 >>> from negosim.explorer.state import Explorer
 >>> ex = Explorer(random_scenario(parties=2, provisions=3, options=2, seed=0))
 >>> html = verdict_table(ex, ex.verdicts(ex.default_draft(), {}))
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from html import escape
 
-from ..compiled import accepts
+from negosim.engine.compiled import accepts
 
 #: The page's CSS for these tables and the message box.
 CSS = """

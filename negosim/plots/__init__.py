@@ -12,7 +12,7 @@ file's extension.
 
 Example
 -------
->>> from negosim.random_scenario import random_scenario
+>>> from negosim.engine.random_scenario import random_scenario
 >>> fig = package_figure(random_scenario(parties=2, provisions=3, options=2, seed=0))
 >>> type(fig).__name__
 'Figure'
@@ -22,7 +22,7 @@ from .frontier import frontier, frontier_matrix
 from .gains import gains_figure
 from .package import package_figure
 from .style import party_color, save_figure
-from .sweep import sweep_figure
+from .sweep_figure import sweep_figure
 from .trace import trace_figure
 
 __all__ = ["frontier", "frontier_matrix", "gains_figure", "package_figure", "party_color", "save_figure",

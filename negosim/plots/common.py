@@ -1,14 +1,14 @@
 """What every figure needs from its input: the compiled tables, labels, an analysis.
 
 Plot functions accept a scenario in any of its forms (a file path, a
-:class:`~negosim.yamlio.LoadedScenario`, a :class:`~negosim.scenario.Scenario`,
-a :class:`~negosim.compiled.CompiledScenario`) or a finished
-:class:`~negosim.analysis.Analysis`; :func:`resolve` turns each into the same
+:class:`~negosim.scenario.yaml_io.LoadedScenario`, a :class:`~negosim.scenario.schema.Scenario`,
+a :class:`~negosim.engine.compiled.CompiledScenario`) or a finished
+:class:`~negosim.engine.analysis.Analysis`; :func:`resolve` turns each into the same
 :class:`Subject`, analysing only when a figure needs it.
 
 Example
 -------
->>> from negosim.random_scenario import random_scenario
+>>> from negosim.engine.random_scenario import random_scenario
 >>> sub = resolve(random_scenario(parties=2, provisions=3, options=2, seed=0))
 >>> sub.party_ids, sub.name
 (('p0', 'p1'), 'random-2x3x2-seed0')
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..compiled import CompiledScenario, as_scenario, compile_scenario
-from ..errors import NegosimError
+from negosim.engine.compiled import CompiledScenario, as_scenario, compile_scenario
+from negosim.errors import NegosimError
 
 
 @dataclass
@@ -62,7 +62,7 @@ class Subject:
 
     def analysis(self, pareto: bool = True, top: int = 5):
         """The analysis of the scenario (computed once, on first use; again for more than ``top`` repairs)."""
-        from ..analysis import analyze
+        from negosim.engine.analysis import analyze
         a = self._analysis
         few = a is not None and len(a.repairs) < min(top, a.repair_count)
         if a is None or (pareto and a.pareto is None) or few:
@@ -77,7 +77,7 @@ class Subject:
 
 def resolve(source, params: dict | None = None, articles=None) -> Subject:
     """A :class:`Subject` for a path, LoadedScenario, Scenario, CompiledScenario or Analysis."""
-    from ..analysis import Analysis
+    from negosim.engine.analysis import Analysis
     if isinstance(source, Subject):
         return source
     if isinstance(source, CompiledScenario):
@@ -113,7 +113,7 @@ def resolve_package(cs: CompiledScenario, package=None) -> np.ndarray:
     some or all provisions (the rest stay as in the draft), a
     ``"prov=opt,prov=opt"`` string, or a sequence of option indices.
 
-    >>> from negosim.random_scenario import random_scenario
+    >>> from negosim.engine.random_scenario import random_scenario
     >>> cs = compile_scenario(random_scenario(parties=2, provisions=3, options=2, seed=0))
     >>> resolve_package(cs, "x0=o1").tolist()[0], resolve_package(cs).tolist() == cs.draft.tolist()
     (1, True)

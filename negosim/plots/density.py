@@ -2,7 +2,7 @@
 
 A plan's package space has millions of packages, too many to draw as points.
 The frontier figures show them as a 2-D histogram over a pair of parties'
-utilities, built from the two-halves tables of :mod:`negosim.halves`: a
+utilities, built from the two-halves tables of :mod:`negosim.engine.split`: a
 package is a pair ``(a, b)`` of half-packages with ``u = uA[a] + uB[b]``, so
 the histogram of the whole space under one conditioning block is the 2-D
 convolution of the two halves' histograms. That counts every package (to
@@ -15,8 +15,8 @@ Small spaces skip all that: every package is scored through
 
 Example
 -------
->>> from negosim.random_scenario import random_scenario
->>> from negosim.compiled import compile_scenario
+>>> from negosim.engine.random_scenario import random_scenario
+>>> from negosim.engine.compiled import compile_scenario
 >>> cs = compile_scenario(random_scenario(parties=3, provisions=6, options=4, seed=1))
 >>> layer = package_layer(cs, [(0, 1)], bins=40, max_points=0)
 >>> int(round(layer.hist[(0, 1)].sum())) == cs.space.size
@@ -32,9 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import fftconvolve
 
-from .. import kernels
-from ..compiled import CompiledScenario, thresholds
-from ..halves import always_bits, blocks, plan_split
+from negosim.engine import kernels
+from negosim.engine.compiled import CompiledScenario, thresholds
+from negosim.engine.split import always_bits, blocks, plan_split
 
 #: Spaces up to this size are drawn as exact points (each package scored).
 MAX_POINTS = 20_000

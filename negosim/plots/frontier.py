@@ -17,7 +17,7 @@ find what was drawn.
 
 Example
 -------
->>> from negosim.random_scenario import random_scenario
+>>> from negosim.engine.random_scenario import random_scenario
 >>> s = random_scenario(parties=3, provisions=5, options=3, seed=2, reservation=0.4)
 >>> fig = frontier(s, parties=["p0", "p1"])
 >>> ax = fig.axes[0]
@@ -33,7 +33,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ..errors import NegosimError
+from negosim.errors import NegosimError
 from .common import Subject, party_indices, resolve
 from .density import MAX_POINTS, Layer, make_grid, package_layer, zone_layer
 from .style import (DRAFT_COLOR, LABEL_SIZE, PARETO_COLOR, SMALL_SIZE, SOLUTION_STYLE, ZONE_COLOR,

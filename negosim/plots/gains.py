@@ -11,8 +11,8 @@ linkages) and ``total:PARTY`` for the net change.
 
 Example
 -------
->>> from negosim.random_scenario import random_scenario
->>> from negosim.compiled import compile_scenario
+>>> from negosim.engine.random_scenario import random_scenario
+>>> from negosim.engine.compiled import compile_scenario
 >>> cs = compile_scenario(random_scenario(parties=2, provisions=3, options=3, seed=4))
 >>> x = cs.draft.copy(); x[0] = (x[0] + 1) % 3
 >>> eff = package_effects(cs, x)
@@ -27,7 +27,7 @@ import textwrap
 import numpy as np
 from matplotlib.patches import Patch
 
-from ..errors import NegosimError
+from negosim.errors import NegosimError
 from .common import describe_changes, resolve, resolve_package
 from .style import LABEL_SIZE, SMALL_SIZE, SOLUTION_STYLE, label_axes, new_figure, party_color, title
 
@@ -39,7 +39,7 @@ ROW_CHARS = 34
 def package_effects(cs, x) -> dict[str, dict[str, float]]:
     """Each changed provision's effect on each party's utility, relative to the draft.
 
-    Same layout as :attr:`negosim.analysis.Repair.effects`: ``{provision:
+    Same layout as :attr:`negosim.engine.analysis.Repair.effects`: ``{provision:
     {party: change}}`` for the provisions that differ from the draft, plus
     ``"(linkages)"`` when linkage terms change anyone's utility.
     """

@@ -11,7 +11,7 @@ Each bar segment carries the gid ``contrib:PARTY:PROVISION`` (linkages:
 
 Example
 -------
->>> from negosim.random_scenario import random_scenario
+>>> from negosim.engine.random_scenario import random_scenario
 >>> s = random_scenario(parties=3, provisions=4, options=3, seed=1, red_lines=2)
 >>> fig = package_figure(s)
 >>> ax = fig.axes[0]
@@ -28,7 +28,7 @@ import textwrap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ..analysis import all_needed_accept, verdict
+from negosim.engine.analysis import all_needed_accept, verdict
 from .common import describe_changes, resolve, resolve_package
 from .style import LABEL_SIZE, SMALL_SIZE, label_axes, new_figure, party_color, title
 

@@ -7,7 +7,7 @@ marker line labelled with the provision shows each round where the text
 changed; the end of the talks is marked with their outcome.
 
 The trace is the DataFrame the bargaining model's ``DataCollector`` gives
-(:meth:`negosim.model.NegotiationModel.trace`): one row per round and party,
+(:meth:`negosim.bargaining.model.NegotiationModel.trace`): one row per round and party,
 with at least ``round``, ``party``, ``utility`` and ``reservation``, and
 optionally ``aspiration``, ``changes`` (the text's changes from the draft,
 ``"prov=opt, ..."``), ``status`` and ``proposer``.
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from ..errors import NegosimError
+from negosim.errors import NegosimError
 from .style import LABEL_SIZE, SMALL_SIZE, label_axes, new_figure, party_color, party_label, title
 
 REQUIRED = ("round", "party", "utility", "reservation")
@@ -93,8 +93,8 @@ def trace_of(obj) -> pd.DataFrame:
 
 def run_trace(source, protocol: str | None = None, seed: int = 0, rounds: int | None = None,
               params: dict | None = None):
-    """Run the bargaining model once (:func:`negosim.simulate.simulate`); the result has ``.trace``."""
-    from ..simulate import simulate
+    """Run the bargaining model once (:func:`negosim.bargaining.simulate.simulate`); the result has ``.trace``."""
+    from negosim.bargaining.simulate import simulate
     kwargs = {k: v for k, v in (("rounds", rounds), ("params", params)) if v}
     return simulate(source, protocol=protocol, seed=seed, **kwargs)
 

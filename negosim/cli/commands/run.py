@@ -1,0 +1,111 @@
+"""``negosim run FILE``: bargain over a scenario round by round and tell the story."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from negosim.cli.argtypes import int_in, output_file, seed
+from negosim.limits import MAX_ROUNDS
+from . import add_scenario_args, parse_params
+
+#: Trace formats ``--out`` writes, by file suffix.
+TRACE_FORMATS = (".csv", ".parquet", ".json")
+
+
+def add_parser(sub) -> None:
+    from negosim.bargaining.registry import PROTOCOL_NAMES  # the names only: the protocols import numba and mesa
+    p = sub.add_parser("run", help="bargain round by round under a protocol and tell the story",
+                       description="Simulate the talks on a scenario: each party concedes over time under "
+                                   "its strategy, a protocol puts packages on the table, and the story is "
+                                   "told round by round. Ends with the agreement (package, round, each "
+                                   "party's utility and concession against its ideal) or a breakdown "
+                                   "and its reason.")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--protocol", choices=list(PROTOCOL_NAMES),
+                   help="bargaining protocol (default: the scenario's protocol.name, else single_text)")
+    p.add_argument("--seed", type=seed, default=0, metavar="N", help="random seed (default 0)")
+    p.add_argument("--rounds", type=int_in(1, MAX_ROUNDS), metavar="T",
+                   help=f"deadline in rounds, 1 to {MAX_ROUNDS:,} (default: the scenario's, else 50)")
+    p.add_argument("--out", type=output_file, metavar="TRACE",
+                   help="write the round-by-round trace to a .csv, .parquet or .json file")
+    p.add_argument("--json", action="store_true",
+                   help="print {agreement, package, round, utilities, concessions, reason} as JSON")
+    add_scenario_args(p)
+    p.set_defaults(func=run)
+
+
+def trace_format(path: str) -> str:
+    """The suffix of a trace file, checked against :data:`TRACE_FORMATS`."""
+    from negosim.errors import NegosimError
+    suffix = Path(path).suffix.lower()
+    if suffix not in TRACE_FORMATS:
+        raise NegosimError(f"--out: '{path}' must end in {', '.join(TRACE_FORMATS)}")
+    return suffix
+
+
+def write_trace(trace, path: str) -> None:
+    """Write the trace DataFrame in the format the suffix names (atomically: all or nothing)."""
+    from negosim.cli.argtypes import atomic_output
+    suffix = trace_format(path)
+    with atomic_output(path) as tmp:
+        if suffix == ".csv":
+            trace.to_csv(tmp, index=False)
+        elif suffix == ".parquet":
+            trace.to_parquet(tmp, index=False)
+        else:
+            trace.to_json(tmp, orient="records", indent=1)
+
+
+def run(args) -> int:
+    from negosim.bargaining.simulate import simulate
+    from negosim.scenario.yaml_io import load_scenario
+    if args.out:
+        trace_format(args.out)  # fail before the run, not after it
+    ls = load_scenario(args.file, articles=args.articles)
+    result = simulate(ls, protocol=args.protocol, seed=args.seed, rounds=args.rounds,
+                      params=parse_params(args.param))
+    if args.out:
+        write_trace(result.trace, args.out)
+    if args.json:
+        json.dump(result.to_json(), sys.stdout, indent=2)
+        print()
+    else:
+        print_story(ls.scenario, result)
+    return 0
+
+
+def print_story(scenario, result, console=None) -> None:
+    """The story round by round, then the outcome table (rich)."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+    con = console or Console(soft_wrap=False, highlight=False)
+    con.print(f"[bold]{escape(scenario.name)}[/bold]: {result.protocol.replace('_', ' ')}, seed {result.seed}")
+    styles = {"accepts:": "green", "rejects:": "red", "Agreement:": "bold green", "No agreement:": "bold red"}
+    for line in result.story:
+        if not line.startswith("  "):
+            con.print(f"[bold cyan]{escape(line)}[/bold cyan]")
+            continue
+        style = next((s for word, s in styles.items() if f" {word}" in f" {line.strip()}"), None)
+        text = escape(line)
+        con.print(f"[{style}]{text}[/{style}]" if style else text)
+    t = Table(title="Outcome" if result.agreement else "Breakdown", title_justify="left")
+    t.add_column("party")
+    t.add_column("utility" if result.agreement else "last aspiration", justify="right")
+    t.add_column("concession vs ideal", justify="right")
+    model = result.model
+    for a in model.party_list:
+        label = scenario.parties[a.party].label or a.party
+        value = result.utilities[a.party] if result.agreement else a.aspiration
+        t.add_row(escape(label), f"{value:.3f}", f"{result.concessions[a.party]:.3f}")
+    con.print(t)
+    if result.agreement:
+        cs = model.cs
+        draft = cs.package_dict(cs.draft)
+        changes = [f"{p}={o}" for p, o in result.package.items() if draft[p] != o]
+        con.print(f"Agreement in round {result.round}: " + (escape(", ".join(changes)) + " (changes from the draft)"
+                                                           if changes else "the draft as it stands"))
+    else:
+        con.print(f"[red]{escape(result.reason)}[/red]")

@@ -1,0 +1,84 @@
+"""``negosim sources FILE``: every number of a scenario with its evidence."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+STATUSES = ("sourced", "assumption", "unsourced")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("sources", help="list every number with its source, quote and confidence",
+                       description="List every number of a scenario with its evidence: source id, verbatim "
+                                   "quote and confidence, or the reason it is an assumption; then the share "
+                                   "of numbers that are sourced. Numbers left at the format's neutral "
+                                   "defaults are counted apart.")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--json", action="store_true",
+                   help="print {numbers, sourced, assumptions, unsourced, items: [...]} as JSON")
+    p.add_argument("--party", metavar="ID", help="only this party's numbers")
+    p.add_argument("--status", choices=STATUSES, help="only numbers with this status")
+    p.add_argument("--claims", action="store_true", help="also show what each quote is taken to show")
+    p.add_argument("--articles", metavar="DIR",
+                   help="folder of the article files (default: the scenario's 'articles' key)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from negosim.errors import NegosimError
+    from negosim.scenario.provenance import overused_quotes, provenance
+    from negosim.scenario.yaml_io import load_scenario
+    ls = load_scenario(args.file, articles=args.articles)
+    report = provenance(ls)
+    if args.party is not None and args.party not in ls.scenario.parties:
+        raise NegosimError(f"unknown party '{args.party}' (known: {', '.join(ls.scenario.parties)})")
+    items = [it for it in report.items
+             if (args.party is None or it.path.startswith(f"parties.{args.party}."))
+             and (args.status is None or it.status == args.status)]
+    if args.json:
+        out = report.to_json()
+        out["items"] = [it.to_json() for it in items]
+        json.dump(out, sys.stdout, indent=2)
+        print()
+        return 0
+    _print(ls.scenario, report, items, overused_quotes(ls), args.claims)
+    return 0
+
+
+def _value(it) -> str:
+    return f"{it.low:g}-{it.high:g}" if it.low is not None else f"{it.value:g}"
+
+
+def _print(scenario, report, items, overused, claims: bool) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+    con = Console(soft_wrap=False)
+    # Everything from the scenario is escaped: a name such as 'talks [/red]' is rich markup.
+    t = Table(title=f"Evidence behind the numbers of {escape(scenario.name)}", title_justify="left")
+    t.add_column("number", overflow="fold")
+    t.add_column("value", justify="right")
+    t.add_column("source")
+    t.add_column("conf.")
+    t.add_column("quote, or why it is assumed", overflow="fold")
+    if claims:
+        t.add_column("claim", overflow="fold")
+    for it in items:
+        if it.status == "sourced":
+            src, text = it.source, f'"{escape(it.quote)}"'
+        elif it.status == "assumption":
+            src, text = "[yellow]assumed[/yellow]", escape(it.assumption)
+        else:
+            src, text = "[red]none[/red]", "[red]no source and no assumption[/red]"
+        row = [escape(it.path), _value(it), escape(src) if it.status == "sourced" else src, it.confidence or "", text]
+        if claims:
+            row.append(escape(it.claim or ""))
+        t.add_row(*row)
+    con.print(t)
+    con.print(f"{report.numbers} numbers: {report.sourced} sourced ({100 * report.share_sourced:.1f}%), "
+              f"{report.assumptions} assumptions, {report.unsourced} unsourced; "
+              f"{len(report.defaults)} left at the format's defaults.")
+    for (source, quote), paths in overused.items():
+        con.print(f"[yellow]note:[/yellow] one {escape(source)} quote supports {len(paths)} numbers: "
+                  f"{escape(quote[:60])!r}")

@@ -1,0 +1,463 @@
+"""The scenario format: pydantic models, validated and immutable once loaded.
+
+A scenario names the provisions of a plan with their options, the parties with
+their weights, values, reservations, red lines and linkages, the draft on the
+table, named parameters and the bargaining settings. Cross-field checks
+(unknown ids, missing values, bad references) raise errors that carry the
+document path of the offending field, so the YAML loader can point at its
+``file:line:col``.
+
+Example
+-------
+>>> s = Scenario.model_validate({
+...     "negosim": 1, "name": "toy",
+...     "provisions": {"p": {"label": "P", "options": {"a": {"label": "A", "status_quo": True},
+...                                                   "b": {"label": "B"}}}},
+...     "parties": {"x": {"reservation": 0.5, "weights": {"p": 1},
+...                       "values": {"p": {"a": 0.0, "b": 1.0}}}},
+...     "draft": {"p": "b"}})
+>>> s.parties["x"].reservation.point
+0.5
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Annotated, Any, Iterator, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
+
+from negosim.errors import PathError, WeightsNormalizedWarning
+from negosim.limits import MAX_PARTIES, MAX_PROTOCOL_COUNT
+from .numbers import (BonusNumber, Confidence, DiscountNumber, DriftNumber, FiniteFloat, Number, PositiveNumber,
+                      ReservationNumber, UnitNumber, WeightNumber, bounds_text)
+# The names a scenario may give, from the registries' declarations (importing the protocols
+# themselves would pull numpy, numba and mesa into every load).
+from negosim.bargaining.registry import PROTOCOL_NAMES, STRATEGY_NAMES
+
+FORMAT_VERSION = 1
+
+_CFG = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+#: One option id, or a list of option ids meaning "any of these".
+OptionRef = str | list[str]
+
+
+class Source(BaseModel):
+    """An article the scenario's numbers cite."""
+
+    model_config = _CFG
+    file: str = Field(description="File name of the article inside the articles folder.")
+    title: str = Field("", description="Headline of the article.")
+    date: str = Field("", description="When it was published, as the index gives it.")
+    confidence: Confidence = Field("medium", description="How reliable the article is overall.")
+
+
+class Option(BaseModel):
+    """One mutually exclusive way a plan can settle a provision."""
+
+    model_config = _CFG
+    label: str = Field(description="Short name shown in tables.")
+    description: str = ""
+    source: str | None = Field(None, description="Id of the source that reports this option.")
+    quote: str | None = Field(None, description="Verbatim passage of that source.")
+    absent: StrictBool = Field(False, description="The plan says nothing on this provision.")
+    status_quo: StrictBool = Field(False, description="What holds without a deal.")
+
+
+class Provision(BaseModel):
+    """One article of a plan with its options."""
+
+    model_config = _CFG
+    label: str = Field(description="Short name shown in tables.")
+    description: str = ""
+    options: dict[str, Option] = Field(min_length=1, description="Mutually exclusive options, by id.")
+
+    @model_validator(mode="after")
+    def _one_status_quo(self) -> "Provision":
+        sq = [k for k, o in self.options.items() if o.status_quo]
+        if len(sq) > 1:
+            raise PathError(("options", sq[1], "status_quo"),
+                            f"at most one status-quo option per provision (also set on '{sq[0]}')")
+        return self
+
+    @property
+    def status_quo(self) -> str | None:
+        """Id of the status-quo option, if one is marked."""
+        return next((k for k, o in self.options.items() if o.status_quo), None)
+
+
+class RedLine(BaseModel):
+    """A combination of options a party never accepts."""
+
+    model_config = _CFG
+    id: str = Field(description="Unique within the party.")
+    forbid: dict[str, OptionRef] = Field(min_length=1, description="provision -> option (or list of "
+                                         "options, any of which) that together cross the line.")
+    source: str | None = Field(None, description="Source id of the evidence.")
+    quote: str | None = Field(None, description="Verbatim passage of that source.")
+    claim: str | None = Field(None, description="What the quote shows.")
+    confidence: Confidence | None = None
+    assumption: str | None = Field(None, description="Why, when no source supports it.")
+
+
+class Linkage(BaseModel):
+    """A bonus (negative: a penalty) added when a combination occurs."""
+
+    model_config = _CFG
+    id: str = Field(description="Unique within the party.")
+    when: dict[str, OptionRef] = Field(min_length=1, description="provision -> option (or list) that "
+                                       "together trigger the bonus.")
+    bonus: BonusNumber = Field(description=f"Added to the utility, in {bounds_text('linkages')}; "
+                                           "negative is a penalty.")
+
+
+class Party(BaseModel):
+    """A party's model: what it wants, how much, and its fallback."""
+
+    model_config = _CFG
+    label: str = ""
+    description: str = ""
+    veto: Literal["all", "none"] | list[str] = Field(
+        "all", description="Whose consent a deal needs: all packages, none, or only packages "
+        "that move one of the listed provisions off its status quo.")
+    reservation: ReservationNumber = Field(description="Utility of no deal; accepts a package reaching it.")
+    power: PositiveNumber = Field(Number(value=1.0), description="Bargaining power (weighted Nash "
+                                  "exponent, recognition probability).")
+    discount: DiscountNumber = Field(Number(value=1.0), description="Per-round discount factor in "
+                                     f"{bounds_text('discount')}.")
+    drift: DriftNumber = Field(Number(value=0.0), description="Per-round change of the reservation.")
+    weights: dict[str, WeightNumber] = Field(description="Salience per provision (every provision); "
+                                             "rescaled to sum to 1, with a warning if they do not.")
+    values: dict[str, dict[str, UnitNumber]] = Field(description="provision -> option -> value in "
+                                                     f"{bounds_text('values')}.")
+    red_lines: list[RedLine] = Field([], description="Combinations the party never accepts.")
+    linkages: list[Linkage] = Field([], description="Bonuses or penalties for combinations.")
+
+
+class Effect(BaseModel):
+    """A linear effect of a parameter on one numeric field."""
+
+    model_config = _CFG
+    path: str = Field(description="Dotted path of a numeric field, e.g. parties.ukraine.reservation.")
+    per_unit: Number = Field(description="Change of the field per unit of the parameter.")
+
+
+class Parameter(BaseModel):
+    """A named knob with linear effects on scenario numbers."""
+
+    model_config = _CFG
+    label: str = Field(description="Short name shown in tables and sliders.")
+    description: str = ""
+    value: Number = Field(Number(value=0.0), description="Setting used unless overridden.")
+    # YAML has lists, not tuples; the strict models would refuse a list here.
+    range: Annotated[tuple[FiniteFloat, FiniteFloat],
+                     BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v)] = \
+        Field(description="[low, high] of meaningful settings.")
+    effects: list[Effect] = Field([], description="Linear effects: field += per_unit * value.")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Parameter":
+        lo, hi = self.range
+        if not lo < hi:
+            raise PathError(("range",), f"range must go from low to high (got [{lo:g}, {hi:g}])")
+        if not lo <= self.value.point <= hi:
+            raise PathError(("value",), f"must lie within range [{lo:g}, {hi:g}] (got {self.value.point:g})")
+        return self
+
+
+class ProtocolSettings(BaseModel):
+    """Bargaining settings used by ``negosim run`` (see docs/bargaining.md).
+
+    ``rounds`` is the deadline: talks end without a deal after that round, and
+    the time-dependent strategies plan their concessions to reach their
+    reservations by then. ``objective`` is the single-text mediator's:
+    ``shortfall_then_nash`` (smallest total shortfall below the parties'
+    thresholds, then the largest Nash product of gains) or
+    ``mediator_utility`` (a party mediator's own utility, provided no party
+    loses). ``belief_noise`` scales the noise of private beliefs (1 = the
+    spread the evidence's confidence implies; 0 = exact numbers but still
+    unknown aspirations). ``patience``: rounds without any change of the text,
+    of an aspiration or of a response before talks count as deadlocked.
+    ``strategies`` and ``recognition`` map party ids to a concession strategy
+    and a weight of being drawn as proposer (random proposer; default each
+    party's power).
+
+    >>> ProtocolSettings(name="alternating_offers", rounds=20).rounds
+    20
+    """
+
+    model_config = _CFG
+    name: Literal[PROTOCOL_NAMES] = "single_text"
+    mediator: str = Field("neutral", description="A party id, or 'neutral'.")
+    rounds: StrictInt = Field(50, ge=1, le=100_000, description="The deadline, in rounds.")
+    changes_per_round: StrictInt = Field(1, ge=1, le=MAX_PROTOCOL_COUNT,
+                                         description="Provisions (or linked groups) the "
+                                         "single-text mediator may change per round.")
+    objective: Literal["shortfall_then_nash", "mediator_utility"] = "shortfall_then_nash"
+    information: Literal["private", "complete"] = "private"
+    belief_noise: FiniteFloat = Field(1.0, ge=0.0, le=10.0, description="Multiplier of the belief noise.")
+    patience: StrictInt = Field(5, ge=1, le=MAX_PROTOCOL_COUNT,
+                                description="Rounds without change before a deadlock.")
+    strategies: dict[str, Literal[STRATEGY_NAMES]] = {}
+    recognition: dict[str, FiniteFloat] = Field({}, description="Random proposer: weight of each party "
+                                          "being drawn as proposer (default: its power).")
+
+    @field_validator("recognition")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        for party, w in v.items():
+            if not (w >= 0 and math.isfinite(w)):
+                raise ValueError(f"recognition weight of '{party}' must be 0 or more (got {w})")
+        if v and math.fsum(v.values()) <= 0:
+            raise ValueError("recognition weights must not all be zero")
+        return v
+
+    @model_validator(mode="after")
+    def _mediator_objective(self) -> "ProtocolSettings":
+        if self.objective == "mediator_utility" and self.mediator == "neutral":
+            raise PathError(("objective",), "objective 'mediator_utility' needs a party as mediator "
+                                            "(a neutral mediator has no utility of its own)")
+        return self
+
+
+class Scenario(BaseModel):
+    """A negotiation scenario: provisions, parties, the draft and settings."""
+
+    model_config = _CFG
+    negosim: Literal[1] = Field(description="Format version.")
+    name: str = Field(description="Short name of the scenario.")
+    description: str = Field("", description="What the scenario models (which round of talks).")
+    extends: str | None = Field(None, exclude=True,
+                                description="Path of a parent scenario merged under this one.")
+    articles: str | None = Field(None, description="Folder of the article files, relative to this file.")
+    sources: dict[str, Source] = Field({}, description="Articles the numbers cite, by id.")
+    provisions: dict[str, Provision] = Field(min_length=1, description="The plan's provisions, by id.")
+    parties: dict[str, Party] = Field(min_length=1, description="The parties, by id (order kept).")
+    draft: dict[str, str] = Field(description="The package on the table: provision -> option.")
+    aggregation: Literal["weighted_sum", "mean_of_addressed"] = Field(
+        "weighted_sum", description="weighted_sum, or the weighted mean over the provisions a plan "
+        "addresses (options marked absent are skipped).")
+    parameters: dict[str, Parameter] = Field({}, description="Named knobs with linear effects.")
+    protocol: ProtocolSettings | None = Field(None, description="Bargaining settings for negosim run.")
+
+    @field_validator("parties", mode="before")
+    @classmethod
+    def _few_parties(cls, v: Any) -> Any:
+        # Before the parties are validated one by one: 10,000 of them would be slow to refuse.
+        if isinstance(v, dict) and len(v) > MAX_PARTIES:
+            raise ValueError(f"at most {MAX_PARTIES} parties (the engine keeps one bit per party); got {len(v)}")
+        return v
+
+    @field_validator("provisions", "parties", "sources", "parameters")
+    @classmethod
+    def _ids(cls, v: dict) -> dict:
+        for key in v:
+            if not key or not key.replace("_", "").replace("-", "").isalnum():
+                raise ValueError(f"id '{key}' must be letters, digits, '_' or '-'")
+        return v
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> "Scenario":
+        for problem in cross_check(self):
+            raise problem
+        return self
+
+
+# --------------------------------------------------------------------------- checks
+
+def _known(what: str, key: str, choices) -> str:
+    """``unknown option 'lifted' of 'sanctions' (did you mean 'lift'?; known: ...)``."""
+    import difflib
+    names = list(choices)
+    of = ""
+    if what.startswith("option of "):
+        what, of = "option", " " + what.removeprefix("option ")
+    close = difflib.get_close_matches(key, names, n=1)
+    hint = f"did you mean '{close[0]}'?; " if close else ""
+    listed = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+    return f"unknown {what} '{key}'{of} ({hint}known: {listed})"
+
+
+def _check_refs(s: Scenario, mapping: dict[str, OptionRef], path: tuple) -> Iterator[PathError]:
+    for prov, ref in mapping.items():
+        if prov not in s.provisions:
+            yield PathError(path + (prov,), _known("provision", prov, s.provisions))
+            continue
+        opts = [ref] if isinstance(ref, str) else ref
+        if not opts:
+            yield PathError(path + (prov,), "needs at least one option")
+        for i, o in enumerate(opts):
+            if o not in s.provisions[prov].options:
+                sub = path + (prov,) if isinstance(ref, str) else path + (prov, i)
+                yield PathError(sub, _known(f"option of '{prov}'", o, s.provisions[prov].options))
+
+
+def cross_check(s: Scenario) -> Iterator[PathError]:
+    """Yield every cross-field problem of a scenario, in document order."""
+    src = s.sources
+    for pid, prov in s.provisions.items():
+        for oid, opt in prov.options.items():
+            if opt.source is not None and opt.source not in src:
+                yield PathError(("provisions", pid, "options", oid, "source"), _known("source", opt.source, src))
+    for key in s.draft:
+        if key not in s.provisions:
+            yield PathError(("draft", key), _known("provision", key, s.provisions))
+    for pid, prov in s.provisions.items():
+        if pid not in s.draft:
+            yield PathError(("draft",), f"the draft misses provision '{pid}'")
+        elif s.draft[pid] not in prov.options:
+            yield PathError(("draft", pid), _known(f"option of '{pid}'", s.draft[pid], prov.options))
+    for name, party in s.parties.items():
+        base = ("parties", name)
+        for prov in party.weights:
+            if prov not in s.provisions:
+                yield PathError(base + ("weights", prov), _known("provision", prov, s.provisions))
+        for prov in s.provisions:
+            if prov not in party.weights:
+                yield PathError(base + ("weights",), f"missing weight for provision '{prov}'")
+        # Each weight lies within ±MAX_NUMBER, so the sum is finite; fsum keeps it exact enough
+        # that tiny weights do not cancel to zero.
+        total = math.fsum(w.point for w in party.weights.values())
+        if not total > 0:
+            yield PathError(base + ("weights",), "weights must not all be zero")
+        for prov, vals in party.values.items():
+            if prov not in s.provisions:
+                yield PathError(base + ("values", prov), _known("provision", prov, s.provisions))
+                continue
+            for oid in vals:
+                if oid not in s.provisions[prov].options:
+                    yield PathError(base + ("values", prov, oid),
+                                    _known(f"option of '{prov}'", oid, s.provisions[prov].options))
+        for prov, p in s.provisions.items():
+            w = party.weights.get(prov)
+            if w is None or w.point == 0 and w.low is None:
+                continue
+            have = party.values.get(prov, {})
+            for oid in p.options:
+                if oid not in have:
+                    where = base + ("values", prov) if prov in party.values else base + ("values",)
+                    yield PathError(where, f"missing value for option '{prov}.{oid}'")
+        if isinstance(party.veto, list):
+            for i, prov in enumerate(party.veto):
+                if prov not in s.provisions:
+                    yield PathError(base + ("veto", i), _known("provision", prov, s.provisions))
+                elif s.provisions[prov].status_quo is None:
+                    yield PathError(base + ("veto", i),
+                                    f"provision '{prov}' has no status-quo option, so a veto over it is undefined")
+        for kind, items, field in (("red line", party.red_lines, "forbid"), ("linkage", party.linkages, "when")):
+            seen = set()
+            key = "red_lines" if kind == "red line" else "linkages"
+            for i, item in enumerate(items):
+                if item.id in seen:
+                    yield PathError(base + (key, i, "id"), f"duplicate {kind} id '{item.id}'")
+                seen.add(item.id)
+                yield from _check_refs(s, getattr(item, field), base + (key, i, field))
+    for path, num in iter_numbers(s):
+        if num.source is not None and num.source not in src:
+            yield PathError(path + ("source",), _known("source", num.source, src))
+    for name, party in s.parties.items():
+        for i, rl in enumerate(party.red_lines):
+            if rl.source is not None and rl.source not in src:
+                yield PathError(("parties", name, "red_lines", i, "source"), _known("source", rl.source, src))
+    for name, prm in s.parameters.items():
+        for i, eff in enumerate(prm.effects):
+            try:
+                resolve_path(s, eff.path)
+            except PathError as e:
+                yield PathError(("parameters", name, "effects", i, "path"), e.message)
+    if s.protocol is not None:
+        if s.protocol.mediator != "neutral" and s.protocol.mediator not in s.parties:
+            yield PathError(("protocol", "mediator"), _known("party", s.protocol.mediator, s.parties))
+        for field in ("strategies", "recognition"):
+            for party in getattr(s.protocol, field):
+                if party not in s.parties:
+                    yield PathError(("protocol", field, party), _known("party", party, s.parties))
+    _warn_weights(s)
+
+
+def _warn_weights(s: Scenario) -> None:
+    for name, party in s.parties.items():
+        total = math.fsum(w.point for w in party.weights.values())
+        if total > 0 and not math.isclose(total, 1.0, abs_tol=1e-6):
+            warnings.warn(f"parties.{name}.weights sum to {total:.6g}, not 1; they are rescaled to sum to 1",
+                          WeightsNormalizedWarning, stacklevel=2)
+
+
+# --------------------------------------------------------------------------- paths
+
+def iter_numbers(s: Scenario) -> Iterator[tuple[tuple, Number]]:
+    """Yield ``(path, Number)`` for every number of the parties and parameters.
+
+    >>> # paths look like ('parties', 'us', 'values', 'donbas', 'cede')
+    """
+    for name, party in s.parties.items():
+        base = ("parties", name)
+        yield base + ("reservation",), party.reservation
+        yield base + ("power",), party.power
+        yield base + ("discount",), party.discount
+        yield base + ("drift",), party.drift
+        for prov, w in party.weights.items():
+            yield base + ("weights", prov), w
+        for prov, vals in party.values.items():
+            for oid, v in vals.items():
+                yield base + ("values", prov, oid), v
+        for i, lk in enumerate(party.linkages):
+            yield base + ("linkages", i, "bonus"), lk.bonus
+    for name, prm in s.parameters.items():
+        yield ("parameters", name, "value"), prm.value
+        for i, eff in enumerate(prm.effects):
+            yield ("parameters", name, "effects", i, "per_unit"), eff.per_unit
+
+
+_PARTY_SCALARS = ("reservation", "power", "discount", "drift")
+
+
+def resolve_path(s: Scenario, dotted: str) -> tuple:
+    """Resolve a dotted field path to a document path of a party number.
+
+    Accepted forms: ``parties.P.reservation|power|discount|drift``,
+    ``parties.P.weights.PROV``, ``parties.P.values.PROV.OPT`` and
+    ``parties.P.linkages.LINKAGE_ID.bonus``.
+
+    Raises
+    ------
+    PathError
+        With a message naming the first unknown part.
+    """
+    parts = dotted.split(".")
+    if len(parts) < 3 or parts[0] != "parties":
+        raise PathError((), f"'{dotted}' is not a path to a party's number "
+                            "(e.g. parties.ukraine.reservation or parties.us.values.donbas.cede)")
+    name = parts[1]
+    if name not in s.parties:
+        raise PathError((), f"path '{dotted}': " + _known("party", name, s.parties))
+    party = s.parties[name]
+    field, rest = parts[2], parts[3:]
+    if field in _PARTY_SCALARS and not rest:
+        return ("parties", name, field)
+    if field == "weights" and len(rest) == 1:
+        if rest[0] not in party.weights:
+            raise PathError((), f"path '{dotted}': " + _known("provision", rest[0], s.provisions))
+        return ("parties", name, "weights", rest[0])
+    if field == "values" and len(rest) == 2:
+        prov, opt = rest
+        if prov not in party.values or opt not in party.values[prov]:
+            raise PathError((), f"path '{dotted}': party '{name}' has no value for '{prov}.{opt}'")
+        return ("parties", name, "values", prov, opt)
+    if field == "linkages" and len(rest) == 2 and rest[1] == "bonus":
+        ids = [lk.id for lk in party.linkages]
+        if rest[0] not in ids:
+            raise PathError((), f"path '{dotted}': " + _known("linkage", rest[0], ids))
+        return ("parties", name, "linkages", ids.index(rest[0]), "bonus")
+    raise PathError((), f"path '{dotted}' does not name a number (reservation, power, discount, drift, "
+                        "weights.PROV, values.PROV.OPT or linkages.ID.bonus)")
+
+
+def get_number(s: Scenario, path: tuple) -> Number:
+    """The Number at a document path from :func:`iter_numbers` or :func:`resolve_path`."""
+    node: Any = s
+    for part in path:
+        node = node[part] if isinstance(node, (dict, list)) else getattr(node, part)
+    return node

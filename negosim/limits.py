@@ -11,6 +11,9 @@ Example
 
 from __future__ import annotations
 
+#: Largest seed accepted (numpy seeds are non-negative integers; 2**63 - 1 keeps them in int64).
+MAX_SEED = 2**63 - 1
+
 #: Parties of one scenario. The exact engine keeps each package's red-line and consent
 #: pattern as one 64-bit mask, a bit per party.
 MAX_PARTIES = 64

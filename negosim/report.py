@@ -371,7 +371,7 @@ def check_report_path(path) -> Path:
 
 def write_report(path, source, **kwargs) -> Path:
     """Write :func:`build_report` to ``path`` (HTML); returns the path."""
-    from negosim.cli.argtypes import atomic_output
+    from negosim.fileio import atomic_output
     path = check_report_path(path)
     page = build_report(source, **kwargs)
     with atomic_output(path) as tmp:

@@ -387,18 +387,13 @@ class Work:
     ``pairs``: pairs of half rows (or whole packages, under ``mean_of_addressed``)
     each pass visits; ``passes``: the zone count and the repair search;
     ``units``: the upper bound in work units (``pairs * passes * parties``, whole
-    packages weighted by ``CHUNK_COST``); ``seconds``: at ``WORK_PER_SECOND``.
+    packages weighted by ``CHUNK_COST``).
     """
 
     pairs: int
     blocks: int
     passes: int
-    parties: int
     units: int
-
-    @property
-    def seconds(self) -> float:
-        return self.units / WORK_PER_SECOND
 
 
 #: Work units of one party's score of one whole package in numpy (``mean_of_addressed``), relative
@@ -427,7 +422,7 @@ def estimate_work(cs: CompiledScenario, plan: Plan | None = None, top: int = 5) 
     pairs = cs.space.size  # the blocks partition the space: sum of nA * nB over blocks
     P = cs.n_parties
     passes = 2 if top > 0 else 1
-    return Work(pairs, n_blocks, passes, P, pairs * passes * P * (1 if plan.additive else CHUNK_COST))
+    return Work(pairs, n_blocks, passes, pairs * passes * P * (1 if plan.additive else CHUNK_COST))
 
 
 def _round_up(units: int) -> str:

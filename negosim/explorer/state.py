@@ -42,7 +42,7 @@ from typing import Callable
 
 import numpy as np
 
-from negosim.cli.argtypes import MAX_SEED
+from negosim.limits import MAX_SEED
 from negosim.engine.analysis import Analysis, Verdict, analyze, verdict
 from negosim.engine.compiled import CompiledScenario, as_scenario, compile_scenario
 from negosim.errors import NegosimError

@@ -124,7 +124,7 @@ def save_figure(fig: Figure, path, dpi: float | None = None) -> Path:
     The software/date metadata is left out so the same figure gives the same
     bytes on every run.
     """
-    from negosim.cli.argtypes import atomic_output
+    from negosim.fileio import atomic_output
     fmt = figure_format(path)
     meta = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
             "pdf": {"CreationDate": None, "Creator": None, "Producer": None}}[fmt]

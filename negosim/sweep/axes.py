@@ -37,18 +37,15 @@ class AxisApplier:
     ----------
     scenario : Scenario
     axes : axis names (parameters, dotted party-number paths or ``draft.PROV``).
-    base : optional CompiledScenario of ``scenario`` to share the fixed arrays of.
     """
 
-    def __init__(self, scenario, axes, base: CompiledScenario | None = None):
+    def __init__(self, scenario, axes):
         from negosim.errors import PathError
         from .spec import axis_kind
         self.scenario = scenario
         self.axes = list(axes)
-        self.base = base if base is not None else compile_scenario(scenario)
+        self.base = compile_scenario(scenario)
         self.layout = NumberLayout(scenario)
-        #: Document path of each number of a row (``iter_numbers`` order, as ``Sampler.paths``).
-        self.paths = self.layout.paths
         self.kinds = []
         for name in self.axes:
             try:
@@ -57,9 +54,9 @@ class AxisApplier:
                 raise NegosimError(e.message) from None
 
     # -- per row ----------------------------------------------------------------
-    def raw(self, row: dict, base: np.ndarray | None = None) -> np.ndarray:
-        """The numbers of one row (``[K]``, columns :attr:`paths`): axes set, then parameter effects added."""
-        V = self.layout.points() if base is None else np.array(base, dtype=np.float64).reshape(1, -1)
+    def raw(self, row: dict) -> np.ndarray:
+        """The numbers of one row (``[K]``, columns ``layout.paths``): axes set, then parameter effects added."""
+        V = self.layout.points()
         params = {}
         for name, (kind, target) in zip(self.axes, self.kinds):
             if kind == "number":
@@ -79,13 +76,9 @@ class AxisApplier:
                 draft[j] = self.base.option_ids[j].index(row[name])
         return draft
 
-    def compiled(self, row: dict, base: np.ndarray | None = None) -> CompiledScenario:
-        """The CompiledScenario of one row (equal to compile_scenario's).
-
-        ``base`` replaces the scenario's point values (one sampled draw, in the
-        order of :attr:`paths`: a row of ``Sampler.draw``).
-        """
-        return self.from_raw(self.raw(row, base), self.draft(row))
+    def compiled(self, row: dict) -> CompiledScenario:
+        """The CompiledScenario of one row (equal to compile_scenario's)."""
+        return self.from_raw(self.raw(row), self.draft(row))
 
     def from_raw(self, vals: np.ndarray, draft: np.ndarray | None = None) -> CompiledScenario:
         """Derive the arrays from a row of numbers (parameter effects added, see :meth:`raw`)."""
@@ -110,7 +103,7 @@ class AxisApplier:
         return s.model_copy(update={"parties": parties, "draft": draft})
 
     def row_arguments(self, row: dict) -> tuple[dict, dict]:
-        """``(params, overrides)`` that give :func:`compile_scenario` the same row (for checks)."""
+        """``(params, overrides)`` that give :func:`compile_scenario` the same row."""
         params, overrides = {}, {}
         for name, (kind, target) in zip(self.axes, self.kinds):
             if kind == "param":

@@ -47,7 +47,7 @@ def trace_format(path: str) -> str:
 
 def write_trace(trace, path: str) -> None:
     """Write the trace DataFrame in the format the suffix names (atomically: all or nothing)."""
-    from negosim.cli.argtypes import atomic_output
+    from negosim.fileio import atomic_output
     suffix = trace_format(path)
     with atomic_output(path) as tmp:
         if suffix == ".csv":

@@ -328,6 +328,26 @@ def test_ctrl_c_exits_130_with_one_line_and_keeps_the_chunks(work, when):
         p.communicate()
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork server")
+def test_an_interrupted_pool_leaves_no_manager_thread_for_the_exit_hook():
+    """The cause of a traceback after "interrupted" seen once in CI.
+
+    Python's exit hook for process pools writes to each pool's wake-up pipe;
+    if the pool's manager thread is still closing that pipe then, the write
+    fails with EBADF and prints a traceback. After an interrupt the runner
+    must therefore have joined the manager thread before the sweep returns.
+    """
+    from concurrent.futures import process as cf_process
+    from negosim.sweep.runners import runner
+
+    with pytest.raises(KeyboardInterrupt):
+        with runner(workers=2, force_workers=True) as run:
+            run.ready.wait(60)
+            raise KeyboardInterrupt
+    managers = list(cf_process._threads_wakeups.items())
+    assert all(not t.is_alive() and w._closed for t, w in managers), managers
+
+
 def store_done(out: Path) -> set[int]:
     """The chunks a --resume would keep (checked), without running anything."""
     import json

@@ -208,6 +208,10 @@ def _start_server(ctx) -> None:
 def _stop_now(pool: ProcessPoolExecutor) -> None:
     """Drop queued chunks and end the workers at once (on an interrupt or an error)."""
     procs = list((getattr(pool, "_processes", None) or {}).values())
+    # shutdown(wait=False) forgets the pool's manager thread; it is joined below, because
+    # while it is still closing its wake-up pipe at exit, Python's own exit hook writes to
+    # that pipe and prints an OSError traceback after "interrupted" (CPython 3.12.1).
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for p in procs:
         try:
@@ -222,6 +226,8 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
                 p.join(1)
         except (OSError, ValueError, AttributeError, AssertionError):
             pass
+    if manager is not None and manager is not threading.current_thread():
+        manager.join(5)
 
 
 @contextmanager

@@ -42,6 +42,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_seriali
 from negosim.limits import MAX_NUMBER
 
 Confidence = Literal["low", "medium", "high"]
+#: How far a quote supports the number it is cited for: ``states`` (the quote says what the
+#: number encodes), ``implies`` (it follows, by the inference written in ``claim``) or
+#: ``context`` (background only: the size is an assumption). Only the first two count as sourced.
+Support = Literal["states", "implies", "context"]
 Dist = Literal["uniform", "triangular", "normal", "beta"]
 
 #: Relative spread assumed for each confidence level (used for belief noise).
@@ -77,6 +81,8 @@ class Number(BaseModel):
     source, quote, claim, confidence : optional
         Evidence: a source id, a verbatim quote from that article, what the
         quote shows, and how sure the evidence is.
+    supports : 'states', 'implies' or 'context', optional
+        How far the quote supports this number (see :data:`Support`).
     assumption : str, optional
         Why the number is assumed when no article supports it.
     """
@@ -96,6 +102,9 @@ class Number(BaseModel):
     quote: str | None = Field(None, description="Verbatim passage of that source.")
     claim: str | None = Field(None, description="What the quote shows.")
     confidence: Confidence | None = Field(None, description="How sure the evidence is.")
+    supports: Support | None = Field(None, description="How far the quote supports the number: states (it says "
+                                     "what the number encodes), implies (by the inference in claim) or context "
+                                     "(background only; the number must then be a range or a distribution).")
     assumption: str | None = Field(None, description="Why the number is assumed, when no source supports it.")
 
     @model_validator(mode="before")
@@ -134,6 +143,13 @@ class Number(BaseModel):
                 raise ValueError(f"value {self.value} lies outside its range [{self.low}, {self.high}]")
         if self.quote is not None and self.source is None:
             raise ValueError("a quote needs the source it comes from")
+        if self.supports is not None and self.quote is None:
+            raise ValueError("'supports' grades a quote; add the source and quote it grades")
+        if self.supports == "implies" and not self.claim:
+            raise ValueError("supports: implies needs the inference written in 'claim'")
+        if self.supports == "context" and not self.uncertain:
+            raise ValueError("a number whose quote is only context is an assumption in size: give it a range "
+                             "(low, high) or a distribution, not a point")
         return self
 
     def _check_dist(self, has_range: bool) -> None:

@@ -30,7 +30,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, 
 
 from negosim.errors import PathError, WeightsNormalizedWarning
 from negosim.limits import MAX_PARTIES, MAX_PROTOCOL_COUNT
-from .numbers import (BonusNumber, Confidence, DiscountNumber, DriftNumber, FiniteFloat, Number, PositiveNumber,
+from .numbers import (BonusNumber, Confidence, Support, DiscountNumber, DriftNumber, FiniteFloat, Number, PositiveNumber,
                       ReservationNumber, UnitNumber, WeightNumber, bounds_text)
 # The names a scenario may give, from the registries' declarations (importing the protocols
 # themselves would pull numpy, numba and mesa into every load).
@@ -44,6 +44,25 @@ _CFG = ConfigDict(extra="forbid", frozen=True, strict=True)
 OptionRef = str | list[str]
 
 
+class Passage(BaseModel):
+    """A stretch of an article with its own date or a limited use (e.g. an older piece spliced in).
+
+    The passage runs from the first occurrence of ``start`` to the end of the
+    first occurrence of ``end`` after it. A quote that lies inside it may
+    support only the numbers of the parties in ``usable_for`` (all parties
+    when that is absent).
+    """
+
+    model_config = _CFG
+    id: str = Field(description="Unique within the source.")
+    start: str = Field(min_length=1, description="The passage's first words, verbatim.")
+    end: str = Field(min_length=1, description="The passage's last words, verbatim.")
+    date: str = Field("", description="When the passage was written, if not the article's date.")
+    usable_for: list[str] | None = Field(None, description="The parties whose numbers a quote from this "
+                                         "passage may support (default: every party).")
+    note: str = Field("", description="Why the passage is scoped.")
+
+
 class Source(BaseModel):
     """An article the scenario's numbers cite."""
 
@@ -52,6 +71,7 @@ class Source(BaseModel):
     title: str = Field("", description="Headline of the article.")
     date: str = Field("", description="When it was published, as the index gives it.")
     confidence: Confidence = Field("medium", description="How reliable the article is overall.")
+    passages: list[Passage] = Field([], description="Stretches of the article with their own date or scope.")
 
 
 class Option(BaseModel):
@@ -62,6 +82,8 @@ class Option(BaseModel):
     description: str = ""
     source: str | None = Field(None, description="Id of the source that reports this option.")
     quote: str | None = Field(None, description="Verbatim passage of that source.")
+    supports: Support | None = Field(None, description="How far the quote shows the option was proposed "
+                                     "or demanded: states, implies or context.")
     absent: StrictBool = Field(False, description="The plan says nothing on this provision.")
     status_quo: StrictBool = Field(False, description="What holds without a deal.")
 
@@ -99,6 +121,8 @@ class RedLine(BaseModel):
     quote: str | None = Field(None, description="Verbatim passage of that source.")
     claim: str | None = Field(None, description="What the quote shows.")
     confidence: Confidence | None = None
+    supports: Support | None = Field(None, description="How far the quote shows the red line: states, "
+                                     "implies or context.")
     assumption: str | None = Field(None, description="Why, when no source supports it.")
 
 

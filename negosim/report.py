@@ -342,6 +342,7 @@ def build_report(source, *, params: dict | None = None, articles=None, seed: int
     if sweep is not None:
         from negosim.sweep.store import read_results
         sweep_df = read_results(sweep)
+        check_sweep_scenario(sweep, sweep_df.attrs.get("negosim", {}), scenario, loaded)
     draft = a.compiled.package_dict(a.compiled.draft)
     body = [f"<h1>{_e(scenario.name)}</h1>",
             "<p class='muted'>negosim report: who accepts the draft and why, which packages every needed "
@@ -357,6 +358,41 @@ def build_report(source, *, params: dict | None = None, articles=None, seed: int
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>negosim report: {_e(scenario.name)}</title><style>{CSS}</style></head>\n<body>\n"
             + "\n".join(body) + "\n</body></html>\n")
+
+
+def check_sweep_scenario(path, record: dict, scenario, loaded) -> None:
+    """Refuse a sweep that was not run on this scenario as it is now.
+
+    The report draws a sweep under its own scenario's name, with that
+    scenario's draft marked: a sweep of another scenario (or of this one
+    before its files changed) would be shown as if it were this one's. The
+    sweep's record holds the SHA-256 of its scenario's files (see
+    :mod:`negosim.sweep.store`); a scenario given as a Python object is hashed
+    from its dump, as the sweep does.
+
+    Raises
+    ------
+    NegosimError
+        Naming both scenarios when the hashes differ.
+
+    >>> check_sweep_scenario("r.parquet", {}, None, None)  # a record without a hash: nothing to compare
+    """
+    want = record.get("scenario_sha256")
+    if not want:
+        return
+    if loaded is not None:
+        have, name = loaded.sha256(), str(loaded.path)
+    else:
+        import hashlib
+        from negosim.scenario.yaml_io import dump_scenario
+        have, name = hashlib.sha256(dump_scenario(scenario).encode()).hexdigest(), scenario.name
+    if have == want:
+        return
+    theirs = record.get("scenario") or "another scenario"
+    same = Path(str(theirs)).resolve() == Path(name).resolve() if loaded is not None else theirs == name
+    why = ("its files changed since the sweep was run; run the sweep again" if same else
+           f"run the report on {theirs}, or the sweep on {name}")
+    raise NegosimError(f"{path}: this sweep was run on {theirs}, not on {name} as it is now ({why})")
 
 
 def check_report_path(path) -> Path:

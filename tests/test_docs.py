@@ -115,6 +115,36 @@ def test_yaml_blocks_parse(page, body, scratch, tmp_path):
         assert r.returncode == 0, r.stderr
 
 
+#: An inline code span calling a function with a literal argument (a string or a number) is an example.
+_CALL = re.compile(r"`([A-Za-z_][\w.]*)\(([^`]*)\)`")
+
+
+def _negosim_names() -> set[str]:
+    import negosim
+    import negosim.plots
+    import negosim.report
+    names = set(getattr(negosim, "__all__", ())) | set(negosim.plots.__all__)
+    return names | {n for n in dir(negosim.report) if not n.startswith("_")}
+
+
+def test_inline_python_examples_are_run():
+    """Every Python example of negosim's API is in a ```python block of its page, so it is run.
+
+    (An example written inline once named an option that does not exist.)
+    """
+    api = _negosim_names()
+    missing = []
+    for page in DOCS:
+        code = "\n".join(b for p, b in blocks({"python", "py"}) if p == page)
+        for m in _CALL.finditer(FENCE.sub("", page.read_text(encoding="utf-8"))):
+            name, args = m.groups()
+            example = re.search(r"[\"'\d]", args) and "..." not in args
+            if example and (name.startswith("negosim.") or name.split(".")[-1] in api) and m.group(0)[1:-1] not in code:
+                missing.append(f"{page.name}: `{m.group(0)[1:-1]}`")
+    assert not missing, "Python examples written inline are never run; put them in a ```python block: " + \
+        "; ".join(missing)
+
+
 def test_generated_docs_are_current():
     from negosim.cli.docgen import main
     assert main(["--check"]) == 0, "run: python -m negosim.cli.docgen"

@@ -106,6 +106,31 @@ class Verdict:
                 "reason": self.reason()}
 
 
+class ResultTable(pd.DataFrame):
+    """A pandas DataFrame that prints in full: every column, numbers to 3 decimals.
+
+    Printing a plain DataFrame of the verdicts cut the reasons and the middle
+    columns ("..."); the tables of :class:`Analysis` print whole instead. It is
+    a DataFrame in every other way.
+
+    >>> print(ResultTable({"utility": [0.33551], "reason": ["crosses red line no_cession_donbas"]},
+    ...                   index=pd.Index(["ukraine"], name="party")))
+             utility                              reason
+    party
+    ukraine    0.336  crosses red line no_cession_donbas
+    """
+
+    @property
+    def _constructor(self):
+        return ResultTable
+
+    def __repr__(self) -> str:
+        text = self.to_string(float_format=lambda x: f"{x:.3f}")
+        return "\n".join(line.rstrip() for line in text.splitlines())
+
+    __str__ = __repr__
+
+
 def all_needed_accept(verdicts: dict[str, Verdict]) -> bool:
     """Whether every party whose consent is needed accepts (:func:`negosim.engine.compiled.unanimous` of verdicts).
 
@@ -157,11 +182,11 @@ class Analysis:
         rows = [{"party": v.party, "utility": v.utility, "reservation": v.reservation, "margin": v.margin,
                  "accepts": v.accepts, "needed": v.needed, "red_lines": ", ".join(v.red_lines),
                  "reason": v.reason()} for v in self.draft.values()]
-        return pd.DataFrame(rows).set_index("party")
+        return ResultTable(rows).set_index("party")
 
     def contributions(self) -> pd.DataFrame:
         """Each provision's contribution to each party's utility of the draft (provisions x parties)."""
-        return pd.DataFrame({p: v.contributions for p, v in self.draft.items()})
+        return ResultTable({p: v.contributions for p, v in self.draft.items()})
 
     def solutions_table(self) -> pd.DataFrame:
         """One row per solution point, with each party's utility."""
@@ -171,7 +196,7 @@ class Analysis:
             if s is not None:
                 row.update(s.utilities)
             rows.append(row)
-        return pd.DataFrame(rows).set_index("solution")
+        return ResultTable(rows).set_index("solution")
 
     def pareto_table(self) -> pd.DataFrame | None:
         """The Pareto front: package index and each party's utility."""

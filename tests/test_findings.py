@@ -15,3 +15,27 @@ def test_printed_verdicts_are_whole():
         assert v.reason() in text  # every reason in full, not cut at pandas' column width
     assert isinstance(a.verdicts(), ResultTable) and isinstance(a.solutions_table(), ResultTable)
     assert "..." not in repr(a.contributions()) and "..." not in str(a.solutions_table())
+
+
+def test_trace_files_hold_the_same_rounded_numbers(tmp_path):
+    """Trace files carried float noise (0.33550000000195723 for 0.3355); all formats now agree."""
+    import json
+
+    import pandas as pd
+
+    from conftest import ROOT, run_cli
+    shipped = ROOT / "scenarios" / "plan28_2025_11.yaml"
+    frames = {}
+    for ext in ("csv", "parquet", "json"):
+        out = tmp_path / f"trace.{ext}"
+        r = run_cli("run", str(shipped), "--seed", "0", "--rounds", "6", "--out", str(out))
+        assert r.returncode == 0, r.stderr
+        frames[ext] = (pd.read_csv(out) if ext == "csv" else pd.read_parquet(out) if ext == "parquet"
+                       else pd.DataFrame(json.loads(out.read_text())))
+    reals = ["reservation", "aspiration", "threshold", "utility", "conceded"]
+    for ext, df in frames.items():
+        for c in reals:
+            vals = df[c].astype(float)
+            assert (vals.round(9) == vals).all(), (ext, c, vals[vals.round(9) != vals].head().tolist())
+            assert vals.tolist() == frames["parquet"][c].astype(float).tolist(), (ext, c)
+    assert 0.3355 in frames["csv"]["utility"].tolist()  # Ukraine's utility of the 28-point draft, exactly

@@ -12,6 +12,11 @@ from . import add_scenario_args, parse_params
 
 #: Trace formats ``--out`` writes, by file suffix.
 TRACE_FORMATS = (".csv", ".parquet", ".json")
+#: Decimals of the real numbers a trace file holds. Utilities are sums of quantised terms
+#: (2**-40 each, see negosim.engine.compiled), so they differ from the decimals the scenario
+#: gives by at most about 1e-11 (0.33550000000195723 for 0.3355); nine decimals keep every
+#: digit that means something and drop that noise, the same in every format.
+TRACE_DECIMALS = 9
 
 
 def add_parser(sub) -> None:
@@ -29,7 +34,8 @@ def add_parser(sub) -> None:
     p.add_argument("--rounds", type=int_in(1, MAX_ROUNDS), metavar="T",
                    help=f"deadline in rounds, 1 to {MAX_ROUNDS:,} (default: the scenario's, else 50)")
     p.add_argument("--out", type=output_file, metavar="TRACE",
-                   help="write the round-by-round trace to a .csv, .parquet or .json file")
+                   help="write the round-by-round trace to a .csv, .parquet or .json file (real numbers to "
+                        f"{TRACE_DECIMALS} decimals)")
     p.add_argument("--json", action="store_true",
                    help="print {agreement, package, round, utilities, concessions, reason} as JSON")
     add_scenario_args(p)
@@ -46,9 +52,15 @@ def trace_format(path: str) -> str:
 
 
 def write_trace(trace, path: str) -> None:
-    """Write the trace DataFrame in the format the suffix names (atomically: all or nothing)."""
+    """Write the trace DataFrame in the format the suffix names (atomically: all or nothing).
+
+    Real numbers are rounded to :data:`TRACE_DECIMALS` in every format, so a CSV,
+    a Parquet and a JSON trace of one run hold the same values.
+    """
     from negosim.fileio import atomic_output
     suffix = trace_format(path)
+    reals = [c for c in trace.columns if trace[c].dtype.kind == "f"]
+    trace = trace.round({c: TRACE_DECIMALS for c in reals})
     with atomic_output(path) as tmp:
         if suffix == ".csv":
             trace.to_csv(tmp, index=False)

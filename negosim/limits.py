@@ -101,5 +101,10 @@ FRONT_AUTO_WORK = 2 * WORK_PER_SECOND
 #: the shipped plans take minutes and gigabytes).
 MAX_SAMPLES = 1_000_000
 
+#: ``calibrate --draws``: most draws. The draws are made in chunks, so the tables take little
+#: memory, but each draw's deciding numbers are kept for their quantiles (about 16 bytes per
+#: number and draw: some 300 MB for the shipped rounds at this limit); 10^6 draws take a minute.
+MAX_DRAWS = 1_000_000
+
 #: ``analyze --top``: most minimal repairs listed (each is kept for every row of a half).
 MAX_TOP = 1000

@@ -23,7 +23,8 @@ import warnings
 from negosim.errors import NegosimError
 
 #: Subcommand modules, in the order ``negosim --help`` lists them.
-COMMAND_MODULES = ["validate", "analyze", "run", "sweep", "explore", "plot", "report", "sources", "compare", "schema"]
+COMMAND_MODULES = ["validate", "analyze", "run", "sweep", "explore", "plot", "report", "sources", "compare", "schema",
+                   "import_", "export"]
 
 
 def _showwarning(message, category, filename, lineno, file=None, line=None):

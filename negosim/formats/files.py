@@ -1,0 +1,51 @@
+"""Which format a folder or a list of files is in, and reading or writing a domain in it.
+
+GENIUS XML is read and written; GeniusWeb JSON is recognised and refused for now.
+
+Example
+-------
+>>> detect(["profile.json"]), detect(["a.xml", "b.xml"])
+('geniusweb', 'genius')
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from negosim.errors import NegosimError
+from .domain import Domain
+
+#: The formats that can be written.
+FORMATS = ("genius",)
+
+
+def detect(paths) -> str:
+    """``genius`` (XML files) or ``geniusweb`` (JSON files); a folder by the files it holds."""
+    suffixes = set()
+    for p in map(Path, paths):
+        if p.is_dir():
+            suffixes |= {f.suffix.lower() for f in p.iterdir() if f.suffix.lower() in (".xml", ".json")}
+        else:
+            suffixes.add(p.suffix.lower())
+    if suffixes == {".json"}:
+        return "geniusweb"
+    if ".xml" in suffixes:
+        return "genius"
+    raise NegosimError(f"{', '.join(map(str, paths))}: no GENIUS XML or GeniusWeb JSON file found")
+
+
+def read_domain(paths, bins: int | None = None) -> Domain:
+    """The domain in a folder or files, in the format :func:`detect` finds."""
+    if detect(paths) == "geniusweb":
+        raise NegosimError(f"{', '.join(map(str, paths))}: GeniusWeb JSON profiles are not read yet "
+                           "(GENIUS XML is; see docs/genius.md)")
+    from . import genius
+    return genius.read(paths, bins=bins)
+
+
+def write_domain(domain: Domain, fmt: str, folder) -> list[Path]:
+    """Write a domain in ``fmt`` into ``folder``; the paths written."""
+    if fmt != "genius":
+        raise NegosimError(f"format {fmt!r} cannot be written yet (genius can)")
+    from . import genius
+    return genius.write(domain, folder)

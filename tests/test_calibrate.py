@@ -270,3 +270,53 @@ def test_the_shipped_observations_load_and_cover_every_round():
     for r in obs.rounds:
         parties = {o.obs.party for o in obs.items if o.round == r and o.used}
         assert len(parties) >= 3, (r, parties)
+
+
+NO_DEAL = """\
+negosim: 1
+name: fight_2025_01
+articles: .
+sources:
+  S: {file: art.txt}
+provisions:
+  p:
+    label: P
+    options:
+      a: {label: A, status_quo: true}
+      b: {label: B}
+parties:
+  x:
+    reservation: no_deal
+    weights: {p: 1}
+    values:
+      p: {a: 0.0, b: 1.0}
+no_deal:
+  outcomes:
+    - {id: hold, p: {low: 0.3, high: 0.7, source: S, quote: "said no", supports: states}, package: {}}
+    - {id: win, p: {low: 0.3, high: 0.7, source: S, quote: "said no", supports: states}, package: {p: b}}
+  cost:
+    x: {low: 0.0, high: 0.6, source: S, quote: "said no", supports: implies, claim: c}
+draft: {p: a}
+"""
+
+
+def test_a_no_deal_reservation_is_derived_in_every_draw(tmp_path):
+    from negosim.scenario.schema import Scenario
+    if "no_deal" not in Scenario.model_fields:
+        pytest.skip("the no_deal section is not in the format yet")
+    (tmp_path / "art.txt").write_text(ARTICLE)
+    (tmp_path / "fight.yaml").write_text(NO_DEAL)
+    (tmp_path / "observations.yaml").write_text("negosim_observations: 1\nobservations:\n"
+                                                + observation("accepts_a", "fight.yaml", True))
+    out = calibrate_json(tmp_path / "fight.yaml", "--draws", 4000, "--no-solutions")
+    # x's fallback: p_win (renormalised) x 1 - cost; it accepts a (worth 0) when the fallback is <= 0.
+    # The cost (implies) is stretched x1.5 about 0.3: [0, 0.75].
+    n = 4000
+    hold = 0.3 + 0.4 * uniforms(0, ("no_deal", "outcomes", 0, "p"), n)
+    win = 0.3 + 0.4 * uniforms(0, ("no_deal", "outcomes", 1, "p"), n)
+    cost = 0.75 * uniforms(0, ("no_deal", "cost", "x"), n)
+    accepts = 0 >= win / (hold + win) - cost - TOLERANCE
+    assert out["kept"] == int(accepts.sum()) > 0
+    assert set(out["posterior"]) == {"no_deal.outcomes.hold.p", "no_deal.outcomes.win.p", "no_deal.cost.x",
+                                     "parties.x.weights.p"}
+    assert out["posterior"]["no_deal.cost.x"]["median"] == pytest.approx(float(np.median(cost[accepts])))

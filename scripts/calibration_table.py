@@ -48,6 +48,10 @@ def _p(x) -> str:
     return "-" if x is None else f"{x:.3f}"
 
 
+def _pct(x) -> str:
+    return "-" if x is None else f"{100 * x:.1f} %"
+
+
 def _hit(o) -> str:
     return "-" if o.hit is None else "hit" if o.hit else "**miss**"
 
@@ -63,7 +67,7 @@ def tables(draws: int, seed: int) -> str:
                       solutions=False)
     fitted = sum(o.role == "fitted" for o in april.observations)
     out += [f"**Fitted on April 2025 only** ({fitted} observations): kept {april.kept:,} of {april.draws:,} "
-            f"draws ({_p(april.share)}); hit rate {_p(april.hit_rate)}.", "",
+            f"draws ({_pct(april.share)}); hit rate {_rate(april.predictions)}.", "",
             "| held-out observation | draft | party | grade | observed | p_accept | hit | red line |",
             "|---|---|---|---|---|---|---|---|"]
     for o in april.predictions:
@@ -81,7 +85,7 @@ def tables(draws: int, seed: int) -> str:
         pooled += preds
         pooled_free += free
         misses = ", ".join(f"`{o.id}` ({_p(o.p_accept)})" for o in preds if o.hit is False) or "none"
-        out.append(f"| {r} | {', '.join(x for x in rounds if x != r)} | {_p(c.share)} | {len(preds)} | "
+        out.append(f"| {r} | {', '.join(x for x in rounds if x != r)} | {_pct(c.share)} | {len(preds)} | "
                    f"{sum(bool(o.hit) for o in preds)} | {_p(c.hit_rate)} | {_rate(free)} | {misses} |")
     out.append(f"| **all** | | | {len(pooled)} | {sum(bool(o.hit) for o in pooled)} | {_rate(pooled)} | "
                f"{_rate(pooled_free)} | |")

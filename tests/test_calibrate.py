@@ -320,3 +320,15 @@ def test_a_no_deal_reservation_is_derived_in_every_draw(tmp_path):
     assert set(out["posterior"]) == {"no_deal.outcomes.hold.p", "no_deal.outcomes.win.p", "no_deal.cost.x",
                                      "parties.x.weights.p"}
     assert out["posterior"]["no_deal.cost.x"]["median"] == pytest.approx(float(np.median(cost[accepts])))
+
+
+def test_the_terminal_report(pair, capsys):
+    assert main(["calibrate", str(pair / "one.yaml"), str(pair / "two.yaml"), "--draws", "3000",
+                 "--hold-out", "2025-02"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    r = reservation_draws(3000)
+    kept = int((0.4 < r - TOLERANCE).sum())
+    assert f"Kept {kept:,} of 3,000 draws ({100 * kept / 3000:.1f} %)" in text
+    assert "Fitted on 1 observations; held out: 2025-02" in text
+    assert "Hit rate on the held-out observations: 1 of 1 (1.000)" in text
+    assert "parties.x.reservation" in text and "two_2025_02 (2025-02): posterior probability" in text

@@ -104,8 +104,9 @@ def print_calibration(result, console=None) -> None:
         con.print(f"Kept {result.kept:,} of {result.draws:,} draws ({100 * result.share:.1f} %), "
                   f"seed {result.seed}")
     t = Table(title="Deciding numbers: 5 % / median / 95 % of the draws", title_justify="left")
-    for c in ("number", "stretch", "prior", "posterior (kept)"):
-        t.add_column(c)
+    t.add_column("number", no_wrap=True)  # a path cut short names nothing
+    for c in ("stretch", "prior", "posterior (kept)"):
+        t.add_column(c, overflow="fold")
     for name, q in result.prior.items():
         w = result.widening[name]
         t.add_row(escape(name), "point" if w is None else f"x{w:g}", _range(q), _range(result.posterior[name]))

@@ -143,7 +143,9 @@ def print_calibration(result, console=None) -> None:
             con.print(f"[dim]no {', '.join(missing)} point: the zone at the point values is empty or gives "
                       "no bargainer a gain[/dim]")
     n = len(result.predictions)
-    if not n:
+    if not n and result.held_out:
+        con.print("Hit rate: none of the files given has a held-out observation graded states or implies")
+    elif not n:
         con.print("Hit rate: no observation held out (give --hold-out ROUND)")
     elif result.hit_rate is None:
         con.print(f"Hit rate: undefined ({n} held out, no draw kept)")

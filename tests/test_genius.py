@@ -1,4 +1,4 @@
-"""GENIUS import and export (negosim/formats), and agreement with NegMAS on small domains.
+"""GENIUS and GeniusWeb import and export (negosim/formats), and agreement with NegMAS on small domains.
 
 The domains in tests/data/genius are negosim's own (tests/data/genius/generate.py wrote
 them in GENIUS's format); the expected utilities below are worked out by hand from the
@@ -92,13 +92,42 @@ def test_a_changed_number_fails_the_quote_check(tmp_path, capsys):
     assert main(["validate", str(out)]) == 2
 
 
+@pytest.mark.parametrize("fmt", ["genius", "geniusweb"])
 @pytest.mark.parametrize("domain", DOMAINS)
-def test_round_trip(tmp_path, domain):
+def test_round_trip(tmp_path, domain, fmt):
     rc, a = _import(tmp_path, DATA / domain, name="a.yaml")
-    assert main(["export", str(a), "--format", "genius", "-o", str(tmp_path / "x")]) == 0
+    assert main(["export", str(a), "--format", fmt, "-o", str(tmp_path / "x")]) == 0
     rc, b = _import(tmp_path, tmp_path / "x", name="b.yaml")
     assert rc == 0
+    assert main(["validate", str(b)]) == 0
     assert bare(load_scenario(a).scenario) == bare(load_scenario(b).scenario)
+
+
+def test_geniusweb_reservation_bid_and_quotes(tmp_path):
+    import json
+    dom = {"name": "jobs", "issuesValues": {"salary": {"values": ["low", "mid", "high"]},
+                                            "car": {"values": ["yes", "no"]}}}
+    prof = {"LinearAdditiveUtilitySpace": {
+        "name": "boss", "domain": dom, "issueWeights": {"salary": 0.75, "car": 0.25},
+        "issueUtilities": {"salary": {"discreteutils": {"valueUtilities": {"low": 1.0, "mid": 0.5, "high": 0.0}}},
+                           "car": {"discreteutils": {"valueUtilities": {"yes": 0.0, "no": 1.0}}}},
+        "reservationBid": {"issuevalues": {"salary": "mid", "car": "yes"}}}}
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "jobs.json").write_text(json.dumps(dom))
+    (tmp_path / "d" / "boss.json").write_text(json.dumps(prof, indent=2))
+    rc, out = _import(tmp_path, tmp_path / "d")
+    assert rc == 0 and main(["validate", str(out)]) == 0
+    boss = load_scenario(out).scenario.parties["boss"]
+    assert boss.reservation.point == pytest.approx(0.75 * 0.5 + 0.25 * 0.0)  # the bid's utility
+    assert boss.values["salary"]["mid"].point == 0.5  # GeniusWeb utilities are not rescaled
+    assert boss.weights["salary"].quote == '"salary": 0.75'
+
+
+def test_malformed_json_is_one_line(tmp_path, capsys):
+    (tmp_path / "p.json").write_text('{"LinearAdditiveUtilitySpace": {\n  "name": "x",,\n}}')
+    rc, _ = _import(tmp_path, tmp_path / "p.json")
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and "p.json:2:" in err
 
 
 def test_export_refuses_what_genius_cannot_express(tmp_path, capsys):
@@ -164,14 +193,20 @@ def need_negmas() -> None:
         pytest.importorskip("negmas")
 
 
+@pytest.mark.parametrize("fmt", ["genius", "geniusweb"])
 @pytest.mark.parametrize("domain", DOMAINS)
-def test_agreement_with_negmas(domain):
+def test_agreement_with_negmas(tmp_path, domain, fmt):
     need_negmas()
     import warnings
     from bench_genius import compare, negmas_side, negosim_side
+    folder = DATA / domain
+    if fmt == "geniusweb":  # NegMAS loads negosim's GeniusWeb export of the same domain
+        rc, a = _import(tmp_path, folder)
+        assert main(["export", str(a), "--format", "geniusweb", "-o", str(tmp_path / "gw")]) == 0
+        folder = tmp_path / "gw"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        checks = compare(negosim_side(DATA / domain), negmas_side(DATA / domain))
+        checks = compare(negosim_side(folder), negmas_side(folder))
     failed = [f"{c['check']}: {c['detail']}" for c in checks if not c["ok"] and not c["convention"]]
     assert failed == []
     assert {c["check"] for c in checks} >= {"outcomes", "rational set", "Pareto front", "nash", "utilitarian"}

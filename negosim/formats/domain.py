@@ -1,7 +1,7 @@
 """A negotiation domain as the automated-negotiation field writes it, and its negosim scenario.
 
-GENIUS XML (:mod:`negosim.formats.genius`) and GeniusWeb JSON both describe a
-*domain* (issues and their values) and *profiles* (one party each: a weight per issue, a utility in
+GENIUS XML and GeniusWeb JSON (:mod:`negosim.formats.genius`,
+:mod:`negosim.formats.geniusweb`) both describe a *domain* (issues and their values) and *profiles* (one party each: a weight per issue, a utility in
 [0, 1] per value, a reservation and a discount). A reader produces a
 :class:`Domain`; :func:`to_scenario` turns it into a negosim scenario document
 and :func:`from_scenario` turns a scenario back into a domain, refusing what

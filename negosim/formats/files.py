@@ -1,7 +1,5 @@
 """Which format a folder or a list of files is in, and reading or writing a domain in it.
 
-GENIUS XML is read and written; GeniusWeb JSON is recognised and refused for now.
-
 Example
 -------
 >>> detect(["profile.json"]), detect(["a.xml", "b.xml"])
@@ -16,7 +14,7 @@ from negosim.errors import NegosimError
 from .domain import Domain
 
 #: The formats that can be written.
-FORMATS = ("genius",)
+FORMATS = ("genius", "geniusweb")
 
 
 def detect(paths) -> str:
@@ -37,15 +35,16 @@ def detect(paths) -> str:
 def read_domain(paths, bins: int | None = None) -> Domain:
     """The domain in a folder or files, in the format :func:`detect` finds."""
     if detect(paths) == "geniusweb":
-        raise NegosimError(f"{', '.join(map(str, paths))}: GeniusWeb JSON profiles are not read yet "
-                           "(GENIUS XML is; see docs/genius.md)")
+        from . import geniusweb
+        return geniusweb.read(paths, bins=bins)
     from . import genius
     return genius.read(paths, bins=bins)
 
 
 def write_domain(domain: Domain, fmt: str, folder) -> list[Path]:
     """Write a domain in ``fmt`` into ``folder``; the paths written."""
-    if fmt != "genius":
-        raise NegosimError(f"format {fmt!r} cannot be written yet (genius can)")
+    if fmt == "geniusweb":
+        from . import geniusweb
+        return geniusweb.write(domain, folder)
     from . import genius
     return genius.write(domain, folder)

@@ -1,4 +1,4 @@
-"""``negosim export FILE --format genius -o DIR``: a scenario as GENIUS files."""
+"""``negosim export FILE --format genius|geniusweb -o DIR``: a scenario as GENIUS or GeniusWeb files."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from . import add_scenario_args
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("export", help="write a scenario as a GENIUS domain and profiles",
-                       description="Write a scenario as a GENIUS XML domain and one profile per party. Only what those formats express can be written: weighted sums, no "
+    p = sub.add_parser("export", help="write a scenario as a GENIUS or GeniusWeb domain and profiles",
+                       description="Write a scenario as a GENIUS XML or GeniusWeb JSON domain and one profile per party. Only what those formats express can be written: weighted sums, no "
                                    "red lines, linkages, parameters, partial vetoes, drift or powers (exit 2 "
                                    "naming what cannot be expressed).")
     p.add_argument("file", metavar="FILE")
     from negosim.formats.files import FORMATS
     p.add_argument("--format", choices=list(FORMATS), required=True,
-                   help="the format to write (genius: a domain XML and one profile XML per party)")
+                   help="the format to write (genius: XML files; geniusweb: JSON files)")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder to write the files into")
     add_scenario_args(p)
     p.set_defaults(func=run)

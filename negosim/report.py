@@ -8,6 +8,8 @@ offline and can be mailed as one file. It holds:
   files and sha256, sha256 of every cited article, parameters, seed);
 - the analysis: verdicts on the draft, the zone of agreement, the solution
   points, the minimal repairs;
+- what drives the results: the numbers whose change within their evidence
+  range flips a headline result, with their grade of support;
 - the figures: acceptance frontier (one pair and every pair), why each party
   accepts or rejects the draft, who gains and gives in the best repair (or
   the Nash solution), a negotiation trace, and a sweep's frontier when a
@@ -165,6 +167,44 @@ def _analysis_tables(sub, a) -> str:
                          *[_num(r.utilities[p]) for p in cs.party_ids], eff])
         out.append(table(["#", "changes", "Nash product", *[sub.party_label(p) for p in cs.party_ids],
                           "who gains / gives"], rows, numeric=set(range(2, cs.n_parties + 3))))
+    return "".join(out)
+
+
+_ASSUMED_STYLE = "background:#fff3c4;font-weight:600"
+#: Drivers listed per headline result in the report.
+REPORT_DRIVERS = 10
+
+
+def _drivers_section(drivers) -> str:
+    """What drives the results: each headline result and the numbers that flip it (assumed ones marked)."""
+    def marked(h) -> str:
+        return "".join(f'<span style="{_ASSUMED_STYLE}">{_e(t)}</span>' if tag == "assumed" else _e(t)
+                       for t, tag in h.segments())
+    out = ["<h2 id='drivers'>What drives the results</h2>",
+           "<p class='muted'>For each headline result, the numbers whose change within their evidence range "
+           "flips it: one number moved at a time, every other number at its point value and every parameter at "
+           "its value. Share of range: how far from its point towards the end of its range on that side the "
+           "number must move (0 % at the point, 100 % at the end). Assumed (marked): graded context, or "
+           f"without a quote. {drivers.numbers_tried} uncertain numbers tried; see docs/model.md, "
+           "“Reading the drivers”.</p>"]
+    hang = [h for h in drivers.headlines if h.assumed]
+    if hang:
+        out.append(f'<p><span style="{_ASSUMED_STYLE}">{len(hang)} of {len(drivers.headlines)} headline results '
+                   "hang on an assumed number</span>: " + _e(", ".join(h.subject() for h in hang)) + ".</p>")
+    out.append("<ul>" + "".join(f"<li>{marked(h)}</li>" for h in drivers.headlines) + "</ul>")
+    rows = []
+    for h in drivers.headlines:
+        for d in h.drivers[:REPORT_DRIVERS]:
+            g = f'<span style="{_ASSUMED_STYLE}">{_e(d.grade)}</span>' if d.assumed else _e(d.grade)
+            rows.append([_e(h.subject()), f"<code>{_e(d.name)}</code>", g,
+                         f"{d.point:.4g} &rarr; {d.to:.4g}", f"{100 * d.share:.0f} %",
+                         f"[{d.bounds[0]:.4g}, {d.bounds[1]:.4g}]" + ("" if d.exact else " (tested points)"),
+                         _e(d.source or d.assumption or "-")])
+        if len(h.drivers) > REPORT_DRIVERS:
+            rows.append([_e(h.subject()), f"and {len(h.drivers) - REPORT_DRIVERS} more", "", "", "", "", ""])
+    if rows:
+        out.append(table(["result", "number", "grade", "point → flip", "share of range", "range", "source"],
+                         rows, numeric={3, 4}, raw=set(range(7))))
     return "".join(out)
 
 
@@ -337,6 +377,8 @@ def build_report(source, *, params: dict | None = None, articles=None, seed: int
     scenario, loaded = as_scenario(source, articles,
                                    error="build_report() takes a scenario file, a LoadedScenario or a Scenario")
     a = analyze(scenario if loaded is None else loaded, params=params, top=5, pareto=True)
+    from negosim.uncertainty.drivers import find_drivers
+    drivers = find_drivers(scenario, params=params, analysis=a)
     sub = Subject(a.compiled, scenario, loaded, params, a)
     sweep_df = None
     if sweep is not None:
@@ -347,10 +389,11 @@ def build_report(source, *, params: dict | None = None, articles=None, seed: int
     body = [f"<h1>{_e(scenario.name)}</h1>",
             "<p class='muted'>negosim report: who accepts the draft and why, which packages every needed "
             "party could accept, and the evidence behind every number.</p>",
-            "<nav><a href='#settings'>settings</a><a href='#analysis'>analysis</a><a href='#figures'>figures</a>"
+            "<nav><a href='#settings'>settings</a><a href='#analysis'>analysis</a><a href='#drivers'>drivers</a><a href='#figures'>figures</a>"
             "<a href='#scenario'>scenario</a><a href='#sources'>sources</a><a href='#evidence'>evidence</a></nav>",
             _provenance(sub, a, params, seed, protocol, sweep),
             _analysis_tables(sub, a),
+            _drivers_section(drivers),
             _figures(sub, a, seed, protocol, trace, sweep_df, sweep),
             _scenario_tables(scenario, draft),
             _sources_and_evidence(scenario, a.meta.get("articles") or {})]

@@ -38,12 +38,13 @@ def _why(v) -> str:
 
 
 def print_analysis(scenario, result, console: Console | None = None, width: int | None = None,
-                   distance=None, probabilities=None) -> None:
+                   distance=None, probabilities=None, drivers=None) -> None:
     """Print verdicts, zone, solution points and repairs as tables.
 
-    ``distance`` (from :func:`negosim.uncertainty.distance_to_yes.distance_to_yes`) and
-    ``probabilities`` (an :class:`negosim.uncertainty.acceptance.AcceptanceReport`) are
-    printed after them when given.
+    ``distance`` (from :func:`negosim.uncertainty.distance_to_yes.distance_to_yes`),
+    ``probabilities`` (an :class:`negosim.uncertainty.acceptance.AcceptanceReport`) and
+    ``drivers`` (from :func:`negosim.uncertainty.drivers.find_drivers`) are printed
+    after them when given.
     """
     con = console or Console(width=width, soft_wrap=False)
     _print_analysis(scenario, result, con)
@@ -51,6 +52,8 @@ def print_analysis(scenario, result, console: Console | None = None, width: int 
         print_distance(distance, con)
     if probabilities is not None:
         print_probabilities(probabilities, result.compiled.package_dict(result.compiled.draft), con)
+    if drivers is not None:
+        print_drivers(drivers, con)
 
 
 def print_distance(distance: dict, con: Console) -> None:
@@ -161,3 +164,62 @@ def _print_analysis(scenario, result, con: Console) -> None:
             t.add_row(str(i), escape(", ".join(f"{k}={v}" for k, v in r.changes.items())), f"{r.nash_product:.4g}",
                       "\n".join(eff))
         con.print(t)
+
+
+#: Drivers listed under each headline in the terminal (``--json`` lists every one).
+DRIVERS_SHOWN = 5
+_GRADE_STYLE = {"assumed": "bold yellow", "grade": "green"}
+
+
+def _grade_style(d) -> str:
+    return _GRADE_STYLE["assumed"] if d.assumed else ("dim" if d.grade == "ungraded" else _GRADE_STYLE["grade"])
+
+
+def print_drivers(drivers, con: Console) -> None:
+    """What drives the headline results (:func:`negosim.uncertainty.drivers.find_drivers`): one
+    sentence per result, then its closest drivers; assumed grades in yellow.
+
+    Plain rich ``Text`` wrapped at spaces, not a table: dotted number names are
+    never cut at 80 columns (only a name longer than the line would be).
+    """
+    from rich.padding import Padding
+    from rich.text import Text
+    con.print()
+    con.print(Text("What drives the results", style="bold"))
+    con.print(Text("One number moved at a time within its evidence range, every other number at its point "
+                   "value and every parameter at its value. Share of range: how far from its point towards "
+                   "the end of its range on that side a number must move to flip the result (0 % at the "
+                   "point, 100 % at the end). Assumed: graded context, or without a quote.", style="dim"))
+    hang = [h for h in drivers.headlines if h.assumed]
+    if hang:
+        con.print(Text(f"{len(hang)} of {len(drivers.headlines)} headline results hang on an assumed number: "
+                       + ", ".join(h.subject() for h in hang) + ".", style=_GRADE_STYLE["assumed"]))
+    kind = None
+    for h in drivers.headlines:
+        if h.kind != kind:
+            con.print()
+        if h.now is None:  # no Nash point: one line for every party
+            if h.kind != kind:
+                con.print(Text(f"No verdict on the Nash point: {h.reason}."))
+            kind = h.kind
+            continue
+        kind = h.kind
+        line = Text()
+        for text, tag in h.segments():
+            line.append(text, style=_GRADE_STYLE.get(tag) if tag else None)
+        con.print(line)
+        for i, d in enumerate(h.drivers[:DRIVERS_SHOWN], 1):
+            row = Text(f"{i}. {d.name} ")
+            row.append(d.grade, style=_grade_style(d))
+            row.append(f" {d.point:.4g} -> {d.to:.4g}, {100 * d.share:.0f} % of its range "
+                       f"[{d.bounds[0]:.4g}, {d.bounds[1]:.4g}]")
+            row.append(f"; source {d.source}" if d.source else "; no source")
+            if not d.exact:
+                row.append(" (ends and interior points tested)", style="dim")
+            con.print(Padding(row, (0, 0, 0, 4)))
+        if len(h.drivers) > DRIVERS_SHOWN:
+            con.print(Padding(Text(f"and {len(h.drivers) - DRIVERS_SHOWN} more (--json lists every one)",
+                                   style="dim"), (0, 0, 0, 4)))
+    con.print()
+    con.print(Text(f"{drivers.numbers_tried} uncertain numbers tried; {drivers.zone_tests:,} exact zone tests "
+                   f"in {drivers.seconds:.1f} s.", style="dim"))

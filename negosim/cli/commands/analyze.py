@@ -29,6 +29,11 @@ def add_parser(sub) -> None:
                    help="draw the uncertain numbers N times and report acceptance probabilities of the draft, "
                         "the solution points and repairs, and the most robust package (default 0: off; "
                         f"at least 2, at most {MAX_SAMPLES:,})")
+    p.add_argument("--drivers", action="store_true",
+                   help="name, for each headline result (each party's verdict on the draft, whether the zone of "
+                        "agreement is empty, each party's acceptance of the Nash point), the numbers whose "
+                        "change within their evidence range flips it, closest first, with their grade of "
+                        "support (--json: a 'drivers' key; see docs/model.md, 'Reading the drivers')")
     p.add_argument("--seed", type=seed, default=0, metavar="S", help="seed of the draws (default 0)")
     p.add_argument("--max-work", type=int_in(1, 2**63 - 1), default=None, metavar="UNITS",
                    help=f"refuse an analysis estimated to need more than this many work units (about "
@@ -55,15 +60,22 @@ def run(args) -> int:
         distance = distance_to_yes(ls.scenario, params=params)
         probs = acceptance_report(ls.scenario, args.samples, seed=args.seed, params=params, analysis=result,
                                   progress=progress.robust) if args.samples else None
+        drivers = None
+        if args.drivers:
+            from negosim.uncertainty.drivers import find_drivers
+            drivers = find_drivers(ls, params=params, analysis=result, progress=progress.analysis,
+                                   max_work=args.max_work)
     if args.json:
         out = result.to_json(pareto=args.pareto)
         out["distance_to_yes"] = {p: d.to_json() for p, d in distance.items()}
         out["probabilities"] = None if probs is None else probs.to_json()
+        if drivers is not None:
+            out["drivers"] = drivers.to_json()
         json.dump(out, sys.stdout, indent=2)
         print()
     else:
         from negosim.cli.render import print_analysis
-        print_analysis(ls.scenario, result, distance=distance, probabilities=probs)
+        print_analysis(ls.scenario, result, distance=distance, probabilities=probs, drivers=drivers)
     return 0
 
 

@@ -553,11 +553,16 @@ class NumberLayout:
     """Where each number of a scenario sits in a row of numbers, and the tables derived from rows.
 
     A row holds every number that :func:`~negosim.scenario.schema.iter_numbers`
-    yields (the parties', then the parameters'), at its point value or drawn.
+    yields (the parties', the parameters', then no_deal's), at its point value or drawn.
     :meth:`with_parameters` adds the parameters' linear effects to rows;
     :meth:`derive` turns rows into the arrays of :class:`CompiledScenario`
     (values clipped to [0, 1], weights clipped to >= 0 and renormalised,
-    weighted values and bonuses quantised), over a leading axis of rows.
+    weighted values and bonuses quantised), over a leading axis of rows. The
+    reservation of a party whose reservation is ``no_deal`` is derived there
+    too, row by row: its expected utility of the no-deal outcomes' packages
+    (probabilities clipped at 0 and renormalised; utilities from
+    :func:`stacked_scores` on the row's own tables, red lines not applied)
+    minus its cost of fighting on.
     Compiling a scenario is the case of one row; sweeps (:mod:`negosim.sweep.axes`)
     and sampling (:mod:`negosim.uncertainty.sampling`) derive their tables with the same
     code, so all three agree bit for bit.
@@ -569,6 +574,12 @@ class NumberLayout:
     numbers : list[Number]
     index : dict
         Column of each path.
+    structure : CompiledScenario
+        What no number changes (ids, terms, absent options, vetoes, draft), with zero tables.
+    no_deal_parties : ndarray
+        Indices of the parties whose reservation is ``no_deal``.
+    outcomes : ndarray [outcomes, J]
+        Option indices of the no-deal outcomes' packages (status quo where an outcome is silent).
 
     Example
     -------
@@ -597,9 +608,14 @@ class NumberLayout:
         self.shape = (P, J, O)
 
         def cols(field):
-            return np.array([col[("parties", p, field)] for p in parties], dtype=np.int64)
+            # -1: a reservation derived from no_deal (no column of its own).
+            return np.array([col.get(("parties", p, field), -1) for p in parties], dtype=np.int64)
         self._res, self._power, self._discount, self._drift = map(cols, ("reservation", "power", "discount",
                                                                          "drift"))
+        #: What does not depend on the numbers (ids, terms, absent options, vetoes): the outcomes of
+        #: no_deal are scored on it by the one scorer, and compile_scenario fills it with the tables.
+        self.structure = _structure(scenario, self.shape)
+        self._no_deal_setup(scenario)
         self._w = np.array([[col[("parties", p, "weights", j)] for j in provs] for p in parties],
                            dtype=np.int64).reshape(P, J)
         vcols, vdest = [], []
@@ -629,6 +645,21 @@ class NumberLayout:
         flat = [(per, target, k) for k, (*_, effects) in enumerate(self.parameters) for per, target in effects]
         self._eff_per, self._eff_target, self._eff_param = (np.array([f[i] for f in flat], dtype=np.int64)
                                                             for i in range(3))
+
+    def _no_deal_setup(self, scenario) -> None:
+        """Columns and outcome packages of the parties whose reservation is ``no_deal``."""
+        from negosim.scenario.schema import outcome_packages
+        #: Indices of the parties whose reservation derives from no_deal.
+        self.no_deal_parties = np.flatnonzero(self._res < 0)
+        packages = outcome_packages(scenario) if len(self.no_deal_parties) else []
+        #: ``[outcomes, J]`` option indices of the no-deal outcomes' packages.
+        self.outcomes = np.array([[self.structure.option_ids[j].index(pkg[p])
+                                   for j, p in enumerate(self.structure.provision_ids)] for pkg in packages],
+                                 dtype=np.int64).reshape(len(packages), self.shape[1])
+        self._p = np.array([self.index[("no_deal", "outcomes", k, "p")] for k in range(len(packages))],
+                           dtype=np.int64)
+        self._cost = np.array([self.index[("no_deal", "cost", self.party_ids[i])] for i in self.no_deal_parties],
+                              dtype=np.int64)
 
     def points(self) -> np.ndarray:
         """``[1, K]``: every number at its point value (a new array)."""
@@ -685,10 +716,33 @@ class NumberLayout:
         bonus = np.zeros((S, len(self._bonus)))
         link = self._bonus >= 0
         bonus[:, link] = quantize(vals[:, self._bonus[link]])
-        return dict(wv=quantize(weights[:, :, :, None] * values), weights=weights, values=values,
-                    reservation=vals[:, self._res], power=np.maximum(vals[:, self._power], 1e-12),
+        wv = quantize(weights[:, :, :, None] * values)
+        reservation = vals[:, self._res]
+        if len(self.no_deal_parties):
+            reservation[:, self.no_deal_parties] = self._no_deal_reservation(vals, wv, weights, bonus, draws)
+        return dict(wv=wv, weights=weights, values=values,
+                    reservation=reservation, power=np.maximum(vals[:, self._power], 1e-12),
                     discount=np.clip(vals[:, self._discount], 1e-12, 1.0), drift=vals[:, self._drift],
                     bonus=bonus)
+
+    def _no_deal_reservation(self, vals, wv, weights, bonus, draws: bool) -> np.ndarray:
+        """``[S, no-deal parties]``: expected utility of the no-deal outcomes minus the cost, per row.
+
+        The probabilities are clipped at 0 and renormalised (as weights are); the
+        utilities come from the one scorer, with the row's own tables; red lines
+        do not apply to what fighting brings.
+        """
+        p = np.maximum(vals[:, self._p], 0.0)
+        total = p.sum(axis=1)
+        if (total <= 0).any():
+            s = int(np.flatnonzero(total <= 0)[0])
+            where = f"in draw {s}" if draws else "after parameter effects"
+            raise NegosimError(f"no_deal.outcomes' probabilities are all zero {where}")
+        p = p / total[:, None]
+        util = stacked_scores(self.structure, range(self.shape[1]), self.outcomes, wv=wv, weights=weights,
+                              bonus=bonus, flags=False)[0]  # [S, P, outcomes]
+        expected = (p[:, None, :] * util[:, self.no_deal_parties, :]).sum(axis=2)
+        return expected - vals[:, self._cost]
 
 
 def with_numbers(cs: CompiledScenario, s: int = 0, **arrays) -> CompiledScenario:
@@ -714,10 +768,10 @@ def with_numbers(cs: CompiledScenario, s: int = 0, **arrays) -> CompiledScenario
 
 
 def _party_row(layout: NumberLayout, overrides: dict[tuple, float] | None) -> np.ndarray:
-    """``[1, K]``: the point values, with ``overrides`` of party numbers set."""
+    """``[1, K]``: the point values, with ``overrides`` of party (or no-deal) numbers set."""
     V = layout.points()
     for path, v in (overrides or {}).items():
-        if path not in layout.index or path[0] != "parties":
+        if path not in layout.index or path[0] not in ("parties", "no_deal"):
             raise NegosimError(f"no number at {'.'.join(map(str, path))}")
         V[0, layout.index[path]] = float(v)
     return V
@@ -725,7 +779,7 @@ def _party_row(layout: NumberLayout, overrides: dict[tuple, float] | None) -> np
 
 def point_values(scenario, params: dict[str, float] | None = None,
                  overrides: dict[tuple, float] | None = None) -> dict[tuple, float]:
-    """Point value of every party number, after parameter effects and overrides.
+    """Point value of every party and no-deal number, after parameter effects and overrides.
 
     Parameters
     ----------
@@ -738,7 +792,7 @@ def point_values(scenario, params: dict[str, float] | None = None,
     """
     layout = NumberLayout(scenario)
     vals = layout.with_parameters(_party_row(layout, overrides), params)[0]
-    return {path: float(vals[k]) for k, path in enumerate(layout.paths) if path[0] == "parties"}
+    return {path: float(vals[k]) for k, path in enumerate(layout.paths) if path[0] in ("parties", "no_deal")}
 
 
 def compile_scenario(scenario, params: dict[str, float] | None = None,
@@ -758,8 +812,13 @@ def compile_scenario(scenario, params: dict[str, float] | None = None,
                            "(the exact engine keeps one bit per party in a 64-bit mask)")
     layout = NumberLayout(scenario)
     tables = layout.derive(layout.with_parameters(_party_row(layout, overrides), params))
+    return with_numbers(layout.structure, 0, **tables)
+
+
+def _structure(scenario, shape: tuple[int, int, int]) -> CompiledScenario:
+    """The parts of a compiled scenario that no number changes; number arrays zero, bonuses 0."""
     provs = list(scenario.provisions)
-    P, J, O = layout.shape
+    P, J, O = shape
     always = np.zeros(P, dtype=bool)
     vetoing = np.zeros(P, dtype=bool)
     veto_provs = np.zeros((P, J), dtype=bool)
@@ -776,7 +835,7 @@ def compile_scenario(scenario, params: dict[str, float] | None = None,
                 combo = getattr(item, attr)
                 idx = np.array([provs.index(p) for p in combo], dtype=np.int64)
                 allowed = np.stack([_option_mask(scenario.provisions[p], ref, O) for p, ref in combo.items()])
-                terms.append(Term(kind, i, item.id, idx, allowed, float(tables["bonus"][0, len(terms)])))
+                terms.append(Term(kind, i, item.id, idx, allowed, 0.0))
     absent = np.zeros((J, O), dtype=bool)
     sq = np.full(J, -1, dtype=np.int64)
     for j, prov in enumerate(scenario.provisions.values()):
@@ -786,10 +845,11 @@ def compile_scenario(scenario, params: dict[str, float] | None = None,
                 sq[j] = k
     draft = np.array([list(scenario.provisions[p].options).index(scenario.draft[p]) for p in provs],
                      dtype=np.int64)
+    zeros = dict(wv=np.zeros((P, J, O)), weights=np.zeros((P, J)), values=np.zeros((P, J, O)),
+                 **{k: np.zeros(P) for k in ("reservation", "power", "discount", "drift")})
     return CompiledScenario(
-        party_ids=tuple(parties), provision_ids=tuple(provs),
+        party_ids=tuple(scenario.parties), provision_ids=tuple(provs),
         option_ids=tuple(tuple(p.options) for p in scenario.provisions.values()),
         radix=np.array([len(p.options) for p in scenario.provisions.values()], dtype=np.int64),
-        **{k: tables[k][0] for k in NUMBER_ARRAYS if k != "bonus"},
-        absent=absent, status_quo=sq, always_needed=always, vetoing=vetoing, veto_provs=veto_provs,
+        **zeros, absent=absent, status_quo=sq, always_needed=always, vetoing=vetoing, veto_provs=veto_provs,
         terms=terms, draft=draft, aggregation=scenario.aggregation)

@@ -308,7 +308,8 @@ def _finite(v: float) -> float:
 FiniteFloat = Annotated[float, AfterValidator(_finite)]
 
 #: Allowed bounds of each kind of party number, by its field (``parties.P.<field>``; ``linkages``
-#: is a linkage's bonus): ``(low, high, low is exclusive)``, None where unbounded. The one
+#: is a linkage's bonus; ``cost`` and ``p`` are ``no_deal.cost.P`` and ``no_deal.outcomes.ID.p``,
+#: see :func:`negosim.scenario.schema.number_kind`): ``(low, high, low is exclusive)``, None where unbounded. The one
 #: definition: the number types below, the format's descriptions and docs, sweep axes and the
 #: clipping of believed and widened numbers all read it.
 FIELD_BOUNDS: dict[str, tuple[float | None, float | None, bool]] = {
@@ -319,6 +320,8 @@ FIELD_BOUNDS: dict[str, tuple[float | None, float | None, bool]] = {
     "discount": (0.0, 1.0, True),
     "drift": (-1.0, 1.0, False),
     "linkages": (-1.0, 1.0, False),
+    "cost": (0.0, 1.0, False),
+    "p": (0.0, 1.0, False),
 }
 
 
@@ -359,3 +362,5 @@ DiscountNumber = Annotated[Number, _kind("discount", "", "a discount factor must
                                          + bounds_text("discount") + " (got {v:g})")]
 DriftNumber = Annotated[Number, _kind("drift", "a drift per round")]
 BonusNumber = Annotated[Number, _kind("linkages", "a linkage bonus")]
+CostNumber = Annotated[Number, _kind("cost", "a cost of fighting on")]
+ProbabilityNumber = Annotated[Number, _kind("p", "a probability")]

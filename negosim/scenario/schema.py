@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Annotated, Any, Iterator, Literal
+from typing import Annotated, Any, Iterator, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Tag, Field, StrictBool, StrictInt, field_validator, model_validator
 
-from negosim.errors import PathError, WeightsNormalizedWarning
+from negosim.errors import NegosimWarning, PathError, WeightsNormalizedWarning
 from negosim.limits import MAX_PARTIES, MAX_PROTOCOL_COUNT
-from .numbers import (BonusNumber, Confidence, Support, DiscountNumber, DriftNumber, FiniteFloat, Number, PositiveNumber,
-                      ReservationNumber, UnitNumber, WeightNumber, bounds_text)
+from .numbers import (BonusNumber, Confidence, CostNumber, Support, DiscountNumber, DriftNumber, FiniteFloat, Number,
+                      PositiveNumber, ProbabilityNumber, ReservationNumber, UnitNumber, WeightNumber, bounds_text)
 # The names a scenario may give, from the registries' declarations (importing the protocols
 # themselves would pull numpy, numba and mesa into every load).
 from negosim.bargaining.registry import PROTOCOL_NAMES, STRATEGY_NAMES
@@ -137,6 +137,12 @@ class Linkage(BaseModel):
                                            "negative is a penalty.")
 
 
+#: A reservation: a number, or ``no_deal`` (derived from the no_deal section). Anything but the
+#: word no_deal is read as a number, so an error names the number's problem.
+Reservation = Annotated[Union[Annotated[ReservationNumber, Tag("number")], Annotated[Literal["no_deal"], Tag("no_deal")]],
+                        Discriminator(lambda v: "no_deal" if v == "no_deal" else "number")]
+
+
 class Party(BaseModel):
     """A party's model: what it wants, how much, and its fallback."""
 
@@ -146,7 +152,11 @@ class Party(BaseModel):
     veto: Literal["all", "none"] | list[str] = Field(
         "all", description="Whose consent a deal needs: all packages, none, or only packages "
         "that move one of the listed provisions off its status quo.")
-    reservation: ReservationNumber = Field(description="Utility of no deal; accepts a package reaching it.")
+    reservation: Reservation = Field(
+        # Either is accepted (which one is decided by the input's type): anyOf, not oneOf.
+        json_schema_extra=lambda schema: schema.update(anyOf=schema.pop("oneOf")),
+        description="Utility of no deal; accepts a package reaching it. 'no_deal': computed from the "
+        "no_deal section (expected utility of fighting on, minus the party's cost).")
     power: PositiveNumber = Field(Number(value=1.0), description="Bargaining power (weighted Nash "
                                   "exponent, recognition probability).")
     discount: DiscountNumber = Field(Number(value=1.0), description="Per-round discount factor in "
@@ -158,6 +168,50 @@ class Party(BaseModel):
                                                      f"{bounds_text('values')}.")
     red_lines: list[RedLine] = Field([], description="Combinations the party never accepts.")
     linkages: list[Linkage] = Field([], description="Bonuses or penalties for combinations.")
+
+
+def _check_id(key: str) -> str:
+    if not key or not key.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"id '{key}' must be letters, digits, '_' or '-'")
+    return key
+
+
+class Outcome(BaseModel):
+    """One way fighting on may end: a package with its probability."""
+
+    model_config = _CFG
+    id: str = Field(description="Unique among the outcomes (letters, digits, '_' or '-').")
+    label: str = Field("", description="Short name shown in tables.")
+    description: str = ""
+    p: ProbabilityNumber = Field(description="Probability of this outcome, in "
+                                 f"{bounds_text('p')}; the outcomes' probabilities sum to 1.")
+    package: dict[str, str] = Field({}, description="provision -> option that fighting on brings; "
+                                    "provisions left out keep their status-quo option.")
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        # The id is part of dotted paths (no_deal.outcomes.ID.p): no dots.
+        return _check_id(v)
+
+
+class NoDeal(BaseModel):
+    """What fighting on brings: a lottery over packages, and each party's cost of fighting.
+
+    A party whose reservation is ``no_deal`` has as its reservation its
+    expected utility over the outcomes minus its cost (docs/model.md, "No deal").
+    """
+
+    model_config = _CFG
+    description: str = Field("", description="What fighting on brings.")
+    outcomes: list[Outcome] = Field(min_length=1, description="The possible outcomes of fighting on "
+                                    "(probabilities sum to 1).")
+    cost: dict[str, CostNumber] = Field({}, description="party -> its cost of fighting on, in utility "
+                                        f"units, in {bounds_text('cost')}.")
+
+
+class NoDealUnusedWarning(NegosimWarning):
+    """A scenario has a no_deal section but no party's reservation is ``no_deal``."""
 
 
 class Effect(BaseModel):
@@ -263,6 +317,8 @@ class Scenario(BaseModel):
     aggregation: Literal["weighted_sum", "mean_of_addressed"] = Field(
         "weighted_sum", description="weighted_sum, or the weighted mean over the provisions a plan "
         "addresses (options marked absent are skipped).")
+    no_deal: NoDeal | None = Field(None, description="What fighting on brings: outcomes with probabilities, "
+                                   "and each party's cost (for parties whose reservation is no_deal).")
     parameters: dict[str, Parameter] = Field({}, description="Named knobs with linear effects.")
     protocol: ProtocolSettings | None = Field(None, description="Bargaining settings for negosim run.")
 
@@ -278,8 +334,7 @@ class Scenario(BaseModel):
     @classmethod
     def _ids(cls, v: dict) -> dict:
         for key in v:
-            if not key or not key.replace("_", "").replace("-", "").isalnum():
-                raise ValueError(f"id '{key}' must be letters, digits, '_' or '-'")
+            _check_id(key)
         return v
 
     @model_validator(mode="after")
@@ -385,6 +440,7 @@ def cross_check(s: Scenario) -> Iterator[PathError]:
         for i, rl in enumerate(party.red_lines):
             if rl.source is not None and rl.source not in src:
                 yield PathError(("parties", name, "red_lines", i, "source"), _known("source", rl.source, src))
+    yield from _check_no_deal(s)
     for name, prm in s.parameters.items():
         for i, eff in enumerate(prm.effects):
             try:
@@ -401,6 +457,57 @@ def cross_check(s: Scenario) -> Iterator[PathError]:
     _warn_weights(s)
 
 
+#: How far the point values of the no-deal outcomes' probabilities may sum away from 1.
+P_SUM_TOLERANCE = 1e-6
+
+
+def _check_no_deal(s: Scenario) -> Iterator[PathError]:
+    """The no_deal section against the provisions and parties, and the parties that use it."""
+    users = [name for name, party in s.parties.items() if party.reservation == "no_deal"]
+    nd = s.no_deal
+    if nd is None:
+        for name in users:
+            yield PathError(("parties", name, "reservation"),
+                            "reservation: no_deal needs a top-level no_deal section (its outcomes and costs)")
+        return
+    seen: set[str] = set()
+    for i, out in enumerate(nd.outcomes):
+        base = ("no_deal", "outcomes", i)
+        if out.id in seen:
+            yield PathError(base + ("id",), f"duplicate outcome id '{out.id}'")
+        seen.add(out.id)
+        yield from _check_refs(s, out.package, base + ("package",))
+        for pid, prov in s.provisions.items():
+            if pid not in out.package and prov.status_quo is None:
+                yield PathError(base + ("package",), f"provision '{pid}' has no status-quo option, so the "
+                                                     "outcome must give its option")
+    total = math.fsum(o.p.point for o in nd.outcomes)
+    if not abs(total - 1.0) <= P_SUM_TOLERANCE:
+        yield PathError(("no_deal", "outcomes"), f"the outcomes' probabilities sum to {total:.6g}, not 1 "
+                                                 "(point values; a range counts at its midpoint)")
+    for name in nd.cost:
+        if name not in s.parties:
+            yield PathError(("no_deal", "cost", name), _known("party", name, s.parties))
+    for name in users:
+        if name not in nd.cost:
+            yield PathError(("no_deal", "cost"), f"missing cost for party '{name}' (its reservation is "
+                                                 "no_deal; a cost of 0 must be written)")
+    if not users:
+        warnings.warn("the no_deal section is unused: no party has reservation: no_deal",
+                      NoDealUnusedWarning, stacklevel=2)
+
+
+def outcome_packages(s: Scenario) -> list[dict[str, str]]:
+    """Each no-deal outcome's whole package: its options, and the status quo elsewhere.
+
+    >>> # [{'donbas': 'cede', 'army': 'no_cap'}, ...] in the order of no_deal.outcomes
+    """
+    if s.no_deal is None:
+        return []
+    return [{pid: out.package.get(pid, prov.status_quo) for pid, prov in s.provisions.items()}
+            for out in s.no_deal.outcomes]
+
+
 def _warn_weights(s: Scenario) -> None:
     for name, party in s.parties.items():
         total = math.fsum(w.point for w in party.weights.values())
@@ -412,13 +519,17 @@ def _warn_weights(s: Scenario) -> None:
 # --------------------------------------------------------------------------- paths
 
 def iter_numbers(s: Scenario) -> Iterator[tuple[tuple, Number]]:
-    """Yield ``(path, Number)`` for every number of the parties and parameters.
+    """Yield ``(path, Number)`` for every number of the parties, the parameters and no_deal.
+
+    A party whose reservation is ``no_deal`` yields no reservation; no_deal yields
+    ``("no_deal", "outcomes", i, "p")`` per outcome and ``("no_deal", "cost", party)``.
 
     >>> # paths look like ('parties', 'us', 'values', 'donbas', 'cede')
     """
     for name, party in s.parties.items():
         base = ("parties", name)
-        yield base + ("reservation",), party.reservation
+        if party.reservation != "no_deal":  # else derived from the no_deal numbers below
+            yield base + ("reservation",), party.reservation
         yield base + ("power",), party.power
         yield base + ("discount",), party.discount
         yield base + ("drift",), party.drift
@@ -433,6 +544,23 @@ def iter_numbers(s: Scenario) -> Iterator[tuple[tuple, Number]]:
         yield ("parameters", name, "value"), prm.value
         for i, eff in enumerate(prm.effects):
             yield ("parameters", name, "effects", i, "per_unit"), eff.per_unit
+    # Last, so that the columns of the numbers above keep their places (NumberLayout).
+    if s.no_deal is not None:
+        for i, out in enumerate(s.no_deal.outcomes):
+            yield ("no_deal", "outcomes", i, "p"), out.p
+        for name, cost in s.no_deal.cost.items():
+            yield ("no_deal", "cost", name), cost
+
+
+def number_kind(path: tuple) -> str:
+    """The kind of a party or no-deal number (its key of ``FIELD_BOUNDS``) from its document path.
+
+    >>> number_kind(("parties", "us", "values", "donbas", "cede")), number_kind(("no_deal", "cost", "us"))
+    ('values', 'cost')
+    """
+    if path[0] == "no_deal":
+        return "cost" if path[1] == "cost" else "p"
+    return path[2]
 
 
 _PARTY_SCALARS = ("reservation", "power", "discount", "drift")
@@ -442,8 +570,10 @@ def resolve_path(s: Scenario, dotted: str) -> tuple:
     """Resolve a dotted field path to a document path of a party number.
 
     Accepted forms: ``parties.P.reservation|power|discount|drift``,
-    ``parties.P.weights.PROV``, ``parties.P.values.PROV.OPT`` and
-    ``parties.P.linkages.LINKAGE_ID.bonus``.
+    ``parties.P.weights.PROV``, ``parties.P.values.PROV.OPT``,
+    ``parties.P.linkages.LINKAGE_ID.bonus``, ``no_deal.outcomes.OUTCOME_ID.p``
+    and ``no_deal.cost.P``. A party whose reservation is ``no_deal`` has no
+    ``parties.P.reservation`` (its no-deal numbers stand for it).
 
     Raises
     ------
@@ -451,6 +581,8 @@ def resolve_path(s: Scenario, dotted: str) -> tuple:
         With a message naming the first unknown part.
     """
     parts = dotted.split(".")
+    if parts[0] == "no_deal":
+        return _resolve_no_deal(s, dotted, parts[1:])
     if len(parts) < 3 or parts[0] != "parties":
         raise PathError((), f"'{dotted}' is not a path to a party's number "
                             "(e.g. parties.ukraine.reservation or parties.us.values.donbas.cede)")
@@ -459,6 +591,9 @@ def resolve_path(s: Scenario, dotted: str) -> tuple:
         raise PathError((), f"path '{dotted}': " + _known("party", name, s.parties))
     party = s.parties[name]
     field, rest = parts[2], parts[3:]
+    if field == "reservation" and not rest and party.reservation == "no_deal":
+        raise PathError((), f"path '{dotted}': the reservation of '{name}' is no_deal, computed from the "
+                            f"no_deal section; use no_deal.cost.{name} or no_deal.outcomes.ID.p")
     if field in _PARTY_SCALARS and not rest:
         return ("parties", name, field)
     if field == "weights" and len(rest) == 1:
@@ -477,6 +612,25 @@ def resolve_path(s: Scenario, dotted: str) -> tuple:
         return ("parties", name, "linkages", ids.index(rest[0]), "bonus")
     raise PathError((), f"path '{dotted}' does not name a number (reservation, power, discount, drift, "
                         "weights.PROV, values.PROV.OPT or linkages.ID.bonus)")
+
+
+def _resolve_no_deal(s: Scenario, dotted: str, rest: list[str]) -> tuple:
+    """``no_deal.outcomes.ID.p`` or ``no_deal.cost.PARTY`` (see :func:`resolve_path`)."""
+    nd = s.no_deal
+    if nd is None:
+        raise PathError((), f"path '{dotted}': the scenario has no no_deal section")
+    if len(rest) == 3 and rest[0] == "outcomes" and rest[2] == "p":
+        ids = [o.id for o in nd.outcomes]
+        if rest[1] not in ids:
+            raise PathError((), f"path '{dotted}': " + _known("no-deal outcome", rest[1], ids))
+        return ("no_deal", "outcomes", ids.index(rest[1]), "p")
+    if len(rest) == 2 and rest[0] == "cost":
+        if rest[1] not in nd.cost:
+            what = "party" if rest[1] not in s.parties else "party with a no-deal cost"
+            raise PathError((), f"path '{dotted}': " + _known(what, rest[1], nd.cost))
+        return ("no_deal", "cost", rest[1])
+    raise PathError((), f"path '{dotted}' does not name a number of no_deal "
+                        "(no_deal.outcomes.ID.p or no_deal.cost.PARTY)")
 
 
 def get_number(s: Scenario, path: tuple) -> Number:

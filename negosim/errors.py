@@ -98,3 +98,7 @@ class WeightsNormalizedWarning(NegosimWarning):
 
 class UnsourcedWarning(NegosimWarning):
     """Numbers without a source or an explicit assumption."""
+
+
+class ScaleConventionWarning(NegosimWarning):
+    """A party's values of a weighted provision do not run from 0 (its worst option) to 1 (its best)."""

@@ -261,6 +261,7 @@ def _spread(num) -> str:
 
 def _sources_and_evidence(scenario, article_sha: dict) -> str:
     from negosim.scenario.evidence import quote_items
+    from negosim.scenario.numbers import GRADES
     from negosim.scenario.schema import iter_numbers
     from .errors import format_path
     cites: dict[str, int] = {}
@@ -281,18 +282,22 @@ def _sources_and_evidence(scenario, article_sha: dict) -> str:
         out.append('<table class="sources"><tbody><tr><td>This scenario cites no sources.</td></tr></tbody>'
                    "</table>")
     out.append("<h2 id='evidence'>Evidence behind the numbers</h2>")
-    sourced = sum(1 for _, n in numbers if n.sourced)
-    assumed = sum(1 for _, n in numbers if not n.sourced and n.assumption)
-    out.append(f"<p>{len(numbers)} numbers: {sourced} cite a source with a verbatim quote, {assumed} are stated "
-               f"assumptions, {len(numbers) - sourced - assumed} carry neither.</p>")
+    g = {grade: 0 for grade in GRADES}
+    for _, num in numbers:
+        g[num.grade] += 1
+    out.append(f"<p>{len(numbers)} numbers: {g['states'] + g['implies']} are supported by a verbatim quote "
+               f"({g['states']} state it, {g['implies']} imply it), {g['context']} cite a quote that is only "
+               f"context (their size is assumed), {g['assumption']} are stated assumptions, {g['ungraded']} cite "
+               f"a quote whose support is not graded, {g['unsourced']} carry neither.</p>")
     rows = []
     for path, num in numbers:
         quote = f"<blockquote>{_e(num.quote)}</blockquote>" if num.quote else ""
-        basis = "" if (num.sourced or num.assumption) else '<span class="muted">unsourced</span>'
+        basis = "" if (num.quoted or num.assumption) else '<span class="muted">unsourced</span>'
         rows.append([_e(format_path(path)), _e(_num(num.point)), _e(_spread(num)), _e(num.source or ""),
-                     quote or basis, _e(num.claim or ""), _e(num.confidence or ""), _e(num.assumption or "")])
+                     quote or basis, _e(num.claim or ""), _e(num.confidence or ""), _e(num.assumption or ""),
+                     _e(num.grade)])
     out.append(table(["number", "value", "range / distribution", "source", "quote", "claim", "confidence",
-                      "assumption"], rows, numeric={1}, raw=set(range(8))))
+                      "assumption", "grade"], rows, numeric={1}, raw=set(range(9))))
     other = [(p, s, q) for p, s, q in quote_items(scenario) if p[0] != "parties" or "red_lines" in p]
     if other:
         out.append("<h3>Quotes behind options and red lines</h3>")

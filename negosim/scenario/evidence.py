@@ -20,7 +20,7 @@ import warnings
 from functools import lru_cache
 from pathlib import Path
 
-from negosim.errors import ArticlesMissingWarning, ScenarioError
+from negosim.errors import ArticlesMissingWarning, ScenarioError, format_path
 
 _FOLD = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
@@ -71,43 +71,182 @@ def quote_items(scenario):
                 yield ("parties", name, "red_lines", i, "quote"), rl.source, rl.quote
 
 
+def quote_party(scenario, path: tuple) -> str | None:
+    """The party whose number or red line the quote at ``path`` (from :func:`quote_items`) supports.
+
+    A party's own numbers and red lines are that party's; a parameter's effect is
+    the party of the number it moves (its effect ``path``); a no-deal cost
+    ``no_deal.cost.P`` is P's. Quotes that support no party's number give None:
+    options (they say what was proposed, for everyone), a parameter's own value,
+    an effect on a no-deal outcome's probability, and those probabilities.
+
+    >>> quote_party(None, ("parties", "us", "weights", "donbas", "quote")), quote_party(None, ("no_deal", "cost", "us", "quote"))
+    ('us', 'us')
+    """
+    if path[0] == "parties":
+        return path[1]
+    if path[:2] == ("no_deal", "cost"):
+        return path[2]
+    if path[0] == "parameters" and len(path) > 3 and path[2] == "effects":
+        target = scenario.parameters[path[1]].effects[path[3]].path.split(".")
+        if target[0] == "parties" or target[:2] == ["no_deal", "cost"]:
+            return target[1] if target[0] == "parties" else target[2]
+    return None
+
+
+def passage_span(text: str, passage) -> tuple[int, int]:
+    """Where a declared passage lies in an article's normalised text, as ``(start, end)`` offsets.
+
+    It runs from the first occurrence of its ``start`` words to the end of the first
+    occurrence of its ``end`` words from there on. Raises ``LookupError('start')`` or
+    ``LookupError('end')`` naming the words that are not found.
+
+    >>> from types import SimpleNamespace as P
+    >>> text = "one two three four five two six"
+    >>> a, b = passage_span(text, P(start="two", end="five"))
+    >>> text[a:b]
+    'two three four five'
+    """
+    start, end = normalize(passage.start), normalize(passage.end)
+    a = text.find(start) if start else -1
+    if a < 0:
+        raise LookupError("start")
+    b = text.find(end, a) if end else -1
+    if b < 0:
+        raise LookupError("end")
+    return a, b + len(end)
+
+
+def _occurrences(text: str, quote: str) -> list[int]:
+    out, i = [], text.find(quote)
+    while i >= 0:
+        out.append(i)
+        i = text.find(quote, i + 1)
+    return out
+
+
+def _usable(passage, party: str | None) -> bool:
+    # A quote for no party's number is held only by a passage usable for nobody (usable_for: []).
+    if passage.usable_for is None:
+        return True
+    return passage.usable_for != [] if party is None else party in passage.usable_for
+
+
+def _scope_message(sid: str, passage, party: str | None, what: str) -> str:
+    about = "; ".join(x for x in (f"dated {passage.date}" if passage.date else "", passage.note) if x)
+    usable = (f"usable only for {', '.join(passage.usable_for)}" if passage.usable_for
+              else "usable for no number")
+    return (f"this quote is from passage '{passage.id}' of {sid}" + (f" ({about})" if about else "")
+            + f", {usable}; it cannot support {what}")
+
+
+def _check_passage_ids(scenario, fail) -> None:
+    """Passage ids unique within their source, ``usable_for`` naming known parties."""
+    for sid, src in scenario.sources.items():
+        seen = set()
+        for i, passage in enumerate(src.passages):
+            where = ("sources", sid, "passages", i)
+            if passage.id in seen:
+                fail(where + ("id",), f"duplicate passage id '{passage.id}' in source '{sid}'")
+            seen.add(passage.id)
+            for j, party in enumerate(passage.usable_for or []):
+                if party not in scenario.parties:
+                    fail(where + ("usable_for", j),
+                         f"unknown party '{party}' (known: {', '.join(scenario.parties)})")
+
+
 def check_quotes(loaded) -> None:
-    """Raise a ScenarioError for the first quote not found in its article.
+    """Raise a ScenarioError for the first quote not found in its article, or used out of scope.
 
     ``loaded`` is a :class:`~negosim.scenario.yaml_io.LoadedScenario`: its scenario's
     quotes are looked up in its article folder and an error points at the
     quote's ``file:line:col`` (:meth:`~negosim.scenario.yaml_io.LoadedScenario.error_at`).
     Where the article folder is missing, warn (ArticlesMissingWarning) and skip.
+
+    Passages: each passage a source declares must be found in its article
+    (:func:`passage_span`; an error at its ``start`` or ``end`` otherwise), and its
+    ``usable_for`` must name known parties. A quote lying inside a passage may
+    support only the numbers and red lines of the parties that passage is usable for
+    (the party is :func:`quote_party`'s). A quote found several times is out of
+    scope only if every occurrence lies in a passage not usable for it. Options are
+    exempt from the party scope: like a parameter's value or a no-deal outcome's
+    probability, an option's quote supports no party's number, and only a passage
+    declared ``usable_for: []`` (usable for no number) refuses such a quote.
     """
     scenario, folder = loaded.scenario, loaded.articles
-    items = list(quote_items(scenario))
-    if not items:
-        return
-    if folder is None or not Path(folder).is_dir():
-        warnings.warn(f"article folder {str(folder) if folder else '(none given)'} not found; "
-                      f"{len(items)} quotes were not checked (set 'articles:' or pass --articles DIR)",
-                      ArticlesMissingWarning, stacklevel=3)
-        return
 
     def fail(path, message):
         raise loaded.error_at(path, message)
+
+    _check_passage_ids(scenario, fail)
+    items = list(quote_items(scenario))
+    scoped = [sid for sid, src in scenario.sources.items() if src.passages]
+    if not items and not scoped:
+        return
+    if folder is None or not Path(folder).is_dir():
+        what = f"{len(items)} quotes were not checked" + (
+            f" nor the passages of {', '.join(scoped)}" if scoped else "")
+        warnings.warn(f"article folder {str(folder) if folder else '(none given)'} not found; "
+                      f"{what} (set 'articles:' or pass --articles DIR)",
+                      ArticlesMissingWarning, stacklevel=3)
+        return
+
+    def text_of(sid, path):
+        file = Path(folder) / scenario.sources[sid].file
+        if not file.exists():
+            fail(path, f"article file '{file}' of source '{sid}' not found")
+        try:
+            return article_text(file)
+        except ScenarioError as e:
+            fail(path, f"article file '{file}' of source '{sid}': {e.message}")
+
+    spans: dict[str, list] = {}  # source id -> [(passage, start, end)]
+    for sid in scoped:
+        src = scenario.sources[sid]
+        text = text_of(sid, ("sources", sid, "file"))
+        spans[sid] = []
+        for i, passage in enumerate(src.passages):
+            try:
+                a, b = passage_span(text, passage)
+            except LookupError as e:
+                key = e.args[0]
+                words = normalize(getattr(passage, key))
+                after = "" if key == "start" else " after its start words"
+                rest = text if key == "start" else text[text.find(normalize(passage.start)):]
+                if not words:
+                    found = "they are empty"
+                elif words in text:
+                    found = "they occur only before the start words"
+                else:
+                    found = _mismatch(words, rest)
+                fail(("sources", sid, "passages", i, key),
+                     f"passage '{passage.id}': its {key} words are not found in {src.file}{after}: {found}")
+            spans[sid].append((passage, a, b))
 
     for path, source, quote in items:
         if source is None:
             fail(path, "a quote needs a source")
         if source not in scenario.sources:
             fail(path[:-1] + ("source",), f"unknown source '{source}'")
-        file = Path(folder) / scenario.sources[source].file
-        if not file.exists():
-            fail(path[:-1] + ("source",), f"article file '{file}' of source '{source}' not found")
         if not normalize(quote):
             fail(path, "quote is empty")
-        try:
-            text = article_text(file)
-        except ScenarioError as e:
-            fail(path[:-1] + ("source",), f"article file '{file}' of source '{source}': {e.message}")
-        if normalize(quote) not in text:
-            fail(path, f"quote not found in {scenario.sources[source].file}: " + _mismatch(normalize(quote), text))
+        text = text_of(source, path[:-1] + ("source",))
+        q = normalize(quote)
+        if q not in text:
+            fail(path, f"quote not found in {scenario.sources[source].file}: " + _mismatch(q, text))
+        if spans.get(source):
+            _check_scope(scenario, source, spans[source], path, _occurrences(text, q), len(q), fail)
+
+
+def _check_scope(scenario, sid: str, spans: list, path: tuple, occurrences: list[int], length: int, fail) -> None:
+    party = quote_party(scenario, path)
+    blocked = []
+    for at in occurrences:
+        hit = next((p for p, a, b in spans if a <= at and at + length <= b and not _usable(p, party)), None)
+        if hit is None:
+            return  # this occurrence may support the number
+        blocked.append(hit)
+    fail(path, _scope_message(sid, blocked[0], party, format_path(path[:-1])))
 
 
 def _mismatch(quote: str, text: str) -> str:

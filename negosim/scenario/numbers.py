@@ -47,6 +47,10 @@ Confidence = Literal["low", "medium", "high"]
 #: ``context`` (background only: the size is an assumption). Only the first two count as sourced.
 Support = Literal["states", "implies", "context"]
 Dist = Literal["uniform", "triangular", "normal", "beta"]
+#: The grades that make a number sourced.
+SUPPORTED = ("states", "implies")
+#: Every evidence grade, in the order reports list them (:func:`evidence_grade`).
+GRADES = ("states", "implies", "context", "assumption", "ungraded", "unsourced")
 
 #: Relative spread assumed for each confidence level (used for belief noise).
 CONFIDENCE_SPREAD = {"high": 0.05, "medium": 0.1, "low": 0.2}
@@ -238,14 +242,48 @@ class Number(BaseModel):
         return (lo, hi)
 
     @property
-    def sourced(self) -> bool:
-        """True when the number cites a source with a verbatim quote."""
+    def quoted(self) -> bool:
+        """True when the number cites a source with a verbatim quote (whatever its grade)."""
         return self.source is not None and self.quote is not None
+
+    @property
+    def sourced(self) -> bool:
+        """True when a quote supports the number: it is graded ``states`` or ``implies``.
+
+        A quote graded ``context`` (background only) or not graded at all does not make
+        the number sourced (see :func:`evidence_grade`).
+        """
+        return self.quoted and self.supports in SUPPORTED
+
+    @property
+    def grade(self) -> str:
+        """The number's evidence grade: see :func:`evidence_grade`."""
+        return evidence_grade(self)
 
     def with_point(self, value: float) -> "Number":
         """A copy whose point value is ``value``, evidence kept (range and distribution dropped)."""
         return self.model_copy(update={"value": float(value), "low": None, "high": None, "dist": None,
                                        **{f: None for f in _SHAPE_FIELDS}})
+
+
+def evidence_grade(block) -> str:
+    """The grade of an evidence block (a Number, an Option or a RedLine), one of :data:`GRADES`.
+
+    A block with a source and a quote has the grade of its ``supports`` (``states``,
+    ``implies`` or ``context``), or ``ungraded`` when it has none (files written before
+    grades existed); otherwise it is an ``assumption`` when it says why, ``unsourced``
+    when it says nothing. Only ``states`` and ``implies`` count as sourced.
+
+    >>> evidence_grade(Number.model_validate({"value": 0.3, "source": "A", "quote": "q", "supports": "states"}))
+    'states'
+    >>> evidence_grade(Number.model_validate({"value": 0.3, "source": "A", "quote": "q"}))
+    'ungraded'
+    >>> evidence_grade(Number.model_validate(0.3)), evidence_grade(Number.model_validate({"value": 0.3, "assumption": "x"}))
+    ('unsourced', 'assumption')
+    """
+    if getattr(block, "source", None) is not None and getattr(block, "quote", None) is not None:
+        return getattr(block, "supports", None) or "ungraded"
+    return "assumption" if getattr(block, "assumption", None) else "unsourced"
 
 
 def _checked_values(n: Number) -> list[tuple[str, float]]:

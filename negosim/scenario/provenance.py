@@ -1,20 +1,28 @@
-"""Where every number of a scenario comes from.
+"""Where every number of a scenario comes from, and how well its evidence supports it.
 
 :func:`provenance` lists each number a scenario states (weights, values,
-reservations, linkage bonuses, parameter effects, ...) with its evidence: the
-source id and article file, the verbatim quote, what the quote shows (claim) and
-its confidence, or the reason it is an assumption. A number is
+reservations, linkage bonuses, parameter effects, no-deal terms, ...) with its
+evidence: the source id and article file, the verbatim quote, what the quote
+shows (claim), its confidence and its grade (``supports``), or the reason it is
+an assumption. Each number has one grade (:data:`~negosim.scenario.numbers.GRADES`):
 
-- *sourced* when it cites a source with a quote,
-- an *assumption* when it says why it is assumed instead,
-- *unsourced* otherwise (a bare number: the scenario format allows it, the
-  shipped scenarios must not have any).
+- ``states`` or ``implies``: the quote says what the number encodes, or it
+  follows by the inference in ``claim``. Only these count as *sourced*;
+- ``context``: the quote is background only, the size is an assumption (the
+  number is a range or a distribution);
+- ``assumption``: no quote, a stated reason instead;
+- ``ungraded``: a quote without ``supports`` (a file written before grades):
+  it is shown, but not counted as sourced;
+- ``unsourced``: a bare number (the scenario format allows it, the shipped
+  scenarios must not have any).
 
-Numbers left at the format's neutral default (``power: 1``, ``discount: 1``,
-``drift: 0``, a parameter's ``value: 0``) state nothing and are counted apart
-as defaults. :func:`quote_loads` counts how many numbers each quote supports
-(the shipped scenarios allow at most three); :func:`warn_unsourced` is the
-check ``negosim validate`` runs.
+An item's ``status`` is ``sourced`` for the first two grades and the grade
+otherwise. Numbers left at the format's neutral default (``power: 1``,
+``discount: 1``, ``drift: 0``, a parameter's ``value: 0``) state nothing and are
+counted apart as defaults. The **deciding numbers** (:func:`deciding_paths`)
+are counted apart as well. :func:`quote_loads` counts how many numbers each
+quote supports (the shipped scenarios allow at most three);
+:func:`warn_unsourced` is the check ``negosim validate`` runs.
 
 Example
 -------
@@ -26,14 +34,16 @@ Example
 ...                                                   "b": {"label": "B"}}}},
 ...     "parties": {"x": {"reservation": {"value": 0.5, "assumption": "no data"},
 ...                       "weights": {"p": 1},
-...                       "values": {"p": {"a": {"value": 0.0, "source": "A", "quote": "no"},
-...                                        "b": 1.0}}}},
+...                       "values": {"p": {"a": {"value": 0.0, "source": "A", "quote": "no", "supports": "states"},
+...                                        "b": {"value": 1.0, "source": "A", "quote": "yes"}}}}},
 ...     "draft": {"p": "b"}})
 >>> r = provenance(s)
 >>> r.numbers, r.sourced, r.assumptions, r.unsourced
-(4, 1, 1, 2)
->>> r.unsourced_paths()
-['parties.x.weights.p', 'parties.x.values.p.b']
+(4, 1, 1, 1)
+>>> r.grades()
+{'states': 1, 'implies': 0, 'context': 0, 'assumption': 1, 'ungraded': 1, 'unsourced': 1}
+>>> r.unsourced_paths(), r.deciding
+(['parties.x.weights.p'], ['parties.x.reservation', 'parties.x.weights.p'])
 """
 
 from __future__ import annotations
@@ -43,30 +53,41 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
 from negosim.errors import UnsourcedWarning, format_path
-from .numbers import Number
+from .numbers import GRADES, SUPPORTED, Number, evidence_grade
 
 #: Fields whose format default states nothing when left as is.
 _DEFAULTS = {"power": Number(value=1.0), "discount": Number(value=1.0), "drift": Number(value=0.0),
              "value": Number(value=0.0)}
 #: Most numbers one quote should support (the evidence backs a ranking, not a decimal).
 MAX_NUMBERS_PER_QUOTE = 3
+#: How many of each party's largest weights are deciding numbers.
+DECIDING_WEIGHTS = 3
+#: Every status an item can have: ``sourced`` (graded states or implies) or the grade.
+STATUSES = ("sourced", "context", "assumption", "ungraded", "unsourced")
+
+
+def status_of(grade: str) -> str:
+    """The status of a number of this grade: ``sourced`` for states and implies, else the grade."""
+    return "sourced" if grade in SUPPORTED else grade
 
 
 @dataclass(frozen=True)
 class Item:
-    """One number and its evidence."""
+    """One number and its evidence; ``status`` and ``grade`` as in the module doc."""
 
     path: str
     value: float
     low: float | None
     high: float | None
-    status: str  # "sourced", "assumption" or "unsourced"
+    status: str  # one of STATUSES
     source: str | None = None
     file: str | None = None
     quote: str | None = None
     claim: str | None = None
     confidence: str | None = None
     assumption: str | None = None
+    supports: str | None = None
+    grade: str = "unsourced"  # one of GRADES
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -82,37 +103,61 @@ class Evidence:
     claim: str | None = None
     confidence: str | None = None
     assumption: str | None = None
+    supports: str | None = None
+    grade: str = "unsourced"
 
     def to_json(self) -> dict:
         return asdict(self)
 
 
+def count_grades(items) -> dict[str, int]:
+    """How many of ``items`` have each grade, every grade of GRADES listed (0 included)."""
+    out = dict.fromkeys(GRADES, 0)
+    for it in items:
+        out[it.grade] += 1
+    return out
+
+
+def owner(path: str) -> str:
+    """Whose number a dotted path is: the party, or ``parameters`` / ``no_deal``.
+
+    >>> owner("parties.us.weights.donbas"), owner("parameters.pressure.effects[0].per_unit"), owner("no_deal.cost.us")
+    ('us', 'parameters', 'no_deal')
+    """
+    parts = path.split(".")
+    return parts[1] if parts[0] == "parties" and len(parts) > 1 else parts[0].split("[")[0]
+
+
 @dataclass
 class Report:
-    """Result of :func:`provenance`."""
+    """Result of :func:`provenance`; ``deciding`` holds the dotted paths of the deciding numbers."""
 
     items: list[Item]
     defaults: list[str]
     red_lines: list[Evidence] = field(default_factory=list)
     options: list[Evidence] = field(default_factory=list)
+    deciding: list[str] = field(default_factory=list)
 
     @property
     def numbers(self) -> int:
         return len(self.items)
 
-    def _count(self, status: str) -> int:
-        return sum(it.status == status for it in self.items)
+    def _count(self, *statuses: str) -> int:
+        return sum(it.status in statuses for it in self.items)
 
     @property
     def sourced(self) -> int:
+        """Numbers graded states or implies."""
         return self._count("sourced")
 
     @property
     def assumptions(self) -> int:
-        return self._count("assumption")
+        """Numbers whose size is assumed: a stated assumption, or a quote graded context."""
+        return self._count("assumption", "context")
 
     @property
     def unsourced(self) -> int:
+        """Bare numbers: neither a quote nor an assumption."""
         return self._count("unsourced")
 
     @property
@@ -123,26 +168,67 @@ class Report:
     def unsourced_paths(self) -> list[str]:
         return [it.path for it in self.items if it.status == "unsourced"]
 
+    def grades(self) -> dict[str, int]:
+        """How many numbers have each grade (defaults left out)."""
+        return count_grades(self.items)
+
+    def by_party(self) -> dict[str, dict[str, int]]:
+        """:meth:`grades` for each party's numbers, then ``parameters`` and ``no_deal`` where present."""
+        groups: dict[str, list[Item]] = {}
+        for it in self.items:
+            groups.setdefault(owner(it.path), []).append(it)
+        return {who: count_grades(items) for who, items in groups.items()}
+
+    def deciding_summary(self) -> dict:
+        """The grades of the deciding numbers, their supported share and their paths."""
+        by_path = {it.path: it for it in self.items}
+        items = [by_path[p] for p in self.deciding if p in by_path]
+        grades = count_grades(items)
+        supported = sum(grades[g] for g in SUPPORTED)
+        return {"numbers": len(items), **grades, "share_supported": supported / len(items) if items else 1.0,
+                "items": [it.path for it in items]}
+
     def to_json(self) -> dict:
         """The contract of ``negosim sources --json``."""
         return {"numbers": self.numbers, "sourced": self.sourced, "assumptions": self.assumptions,
                 "unsourced": self.unsourced, "share_sourced": self.share_sourced,
+                "grades": self.grades(), "by_party": self.by_party(), "deciding": self.deciding_summary(),
                 "defaults": self.defaults, "items": [it.to_json() for it in self.items],
                 "red_lines": [e.to_json() for e in self.red_lines],
                 "options": [e.to_json() for e in self.options]}
 
 
-def _status(num: Number) -> str:
-    if num.sourced:
-        return "sourced"
-    if num.assumption:
-        return "assumption"
-    return "unsourced"
-
-
 def _is_default(path: tuple, num: Number) -> bool:
     # Party scalars (power, discount, drift) and a parameter's own value.
-    return path[-1] in _DEFAULTS and len(path) == 3 and num == _DEFAULTS[path[-1]]
+    return path[0] in ("parties", "parameters") and len(path) == 3 and path[-1] in _DEFAULTS \
+        and num == _DEFAULTS[path[-1]]
+
+
+def deciding_paths(scenario) -> list[tuple]:
+    """Document paths of the deciding numbers, each once, in the parties' order.
+
+    For each party: its reservation when it is a number, or, when it is ``no_deal``,
+    every no-deal outcome's probability and the party's own cost of fighting on;
+    then its :data:`DECIDING_WEIGHTS` largest weights above 0 (by point value,
+    ties in document order).
+
+    >>> # e.g. [('parties', 'us', 'reservation'), ('parties', 'us', 'weights', 'donbas'), ...]
+    """
+    from .schema import iter_numbers
+    s = getattr(scenario, "scenario", scenario)
+    # Written against the paths iter_numbers yields, so the no-deal section needs no model of its own here.
+    paths = [p for p, _ in iter_numbers(s)]
+    outcome_ps = [p for p in paths if p[:2] == ("no_deal", "outcomes") and p[-1] == "p"]
+    out: list[tuple] = []
+    for name, party in s.parties.items():
+        if isinstance(party.reservation, Number):
+            out.append(("parties", name, "reservation"))
+        else:  # reservation: no_deal
+            out += outcome_ps + [p for p in paths if p == ("no_deal", "cost", name)]
+        ranked = sorted((w for w in enumerate(party.weights.items()) if w[1][1].point > 0),
+                        key=lambda w: (-w[1][1].point, w[0]))
+        out += [("parties", name, "weights", prov) for _, (prov, _) in ranked[:DECIDING_WEIGHTS]]
+    return list(dict.fromkeys(out))
 
 
 def provenance(scenario) -> Report:
@@ -162,14 +248,16 @@ def provenance(scenario) -> Report:
             defaults.append(dotted)
             continue
         lo, hi = (num.low, num.high) if num.low is not None else (None, None)
-        items.append(Item(dotted, num.point, lo, hi, _status(num), num.source, files.get(num.source),
-                          num.quote, num.claim, num.confidence, num.assumption))
+        grade = evidence_grade(num)
+        items.append(Item(dotted, num.point, lo, hi, status_of(grade), num.source, files.get(num.source),
+                          num.quote, num.claim, num.confidence, num.assumption, num.supports, grade))
     red = [Evidence(format_path(("parties", name, "red_lines", rl.id)), rl.source, rl.quote, rl.claim,
-                    rl.confidence, rl.assumption)
+                    rl.confidence, rl.assumption, rl.supports, evidence_grade(rl))
            for name, party in s.parties.items() for rl in party.red_lines]
-    opts = [Evidence(f"provisions.{pid}.options.{oid}", o.source, o.quote)
+    opts = [Evidence(f"provisions.{pid}.options.{oid}", o.source, o.quote, supports=o.supports,
+                     grade=evidence_grade(o))
             for pid, prov in s.provisions.items() for oid, o in prov.options.items()]
-    return Report(items, defaults, red, opts)
+    return Report(items, defaults, red, opts, [format_path(p) for p in deciding_paths(s)])
 
 
 def quote_loads(scenario) -> dict[tuple[str, str], list[str]]:

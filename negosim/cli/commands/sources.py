@@ -1,24 +1,30 @@
-"""``negosim sources FILE``: every number of a scenario with its evidence."""
+"""``negosim sources FILE``: every number of a scenario with its evidence and its grade."""
 
 from __future__ import annotations
 
 import json
 import sys
 
-STATUSES = ("sourced", "assumption", "unsourced")
+#: What --status filters on: an item's status (sourced, context, ...) or, for sourced numbers, its grade.
+STATUSES = ("sourced", "states", "implies", "context", "assumption", "ungraded", "unsourced")
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("sources", help="list every number with its source, quote and confidence",
+    p = sub.add_parser("sources", help="list every number with its source, quote, grade and confidence",
                        description="List every number of a scenario with its evidence: source id, verbatim "
-                                   "quote and confidence, or the reason it is an assumption; then the share "
-                                   "of numbers that are sourced. Numbers left at the format's neutral "
-                                   "defaults are counted apart.")
+                                   "quote, grade (states, implies, context; ungraded when the quote has no "
+                                   "'supports') and confidence, or the reason it is an assumption; then the "
+                                   "counts by grade and those of the deciding numbers (reservations or no-deal "
+                                   "terms, and each party's three largest weights). Only quotes graded states "
+                                   "or implies count as sourced. Numbers left at the format's neutral defaults "
+                                   "are counted apart.")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--json", action="store_true",
-                   help="print {numbers, sourced, assumptions, unsourced, items: [...]} as JSON")
+                   help="print {numbers, sourced, assumptions, unsourced, grades, by_party, deciding, "
+                        "items: [...]} as JSON")
     p.add_argument("--party", metavar="ID", help="only this party's numbers")
-    p.add_argument("--status", choices=STATUSES, help="only numbers with this status")
+    p.add_argument("--status", choices=STATUSES,
+                   help="only numbers with this status (sourced = states or implies) or grade")
     p.add_argument("--claims", action="store_true", help="also show what each quote is taken to show")
     p.add_argument("--articles", metavar="DIR",
                    help="folder of the article files (default: the scenario's 'articles' key)")
@@ -35,7 +41,7 @@ def run(args) -> int:
         raise NegosimError(f"unknown party '{args.party}' (known: {', '.join(ls.scenario.parties)})")
     items = [it for it in report.items
              if (args.party is None or it.path.startswith(f"parties.{args.party}."))
-             and (args.status is None or it.status == args.status)]
+             and (args.status is None or args.status in (it.status, it.grade))]
     if args.json:
         out = report.to_json()
         out["items"] = [it.to_json() for it in items]
@@ -50,35 +56,57 @@ def _value(it) -> str:
     return f"{it.low:g}-{it.high:g}" if it.low is not None else f"{it.value:g}"
 
 
+#: How the grade column shows each grade.
+_GRADE_CELL = {"states": "states", "implies": "implies", "context": "[yellow]context[/yellow]",
+               "ungraded": "[yellow]ungraded[/yellow]", "assumption": "[yellow]assumed[/yellow]",
+               "unsourced": "[red]none[/red]"}
+
+
+def _counts(grades: dict) -> str:
+    """``3 states, 1 implies, 2 context, 4 assumptions, 0 ungraded, 0 unsourced``."""
+    return (f"{grades['states']} states, {grades['implies']} implies, {grades['context']} context, "
+            f"{grades['assumption']} assumptions, {grades['ungraded']} ungraded, {grades['unsourced']} unsourced")
+
+
 def _print(scenario, report, items, overused, claims: bool) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
+    from negosim.scenario.provenance import DECIDING_WEIGHTS
     con = Console(soft_wrap=False)
     # Everything from the scenario is escaped: a name such as 'talks [/red]' is rich markup.
     t = Table(title=f"Evidence behind the numbers of {escape(scenario.name)}", title_justify="left")
     t.add_column("number", overflow="fold")
     t.add_column("value", justify="right")
+    t.add_column("grade")
     t.add_column("source")
     t.add_column("conf.")
     t.add_column("quote, or why it is assumed", overflow="fold")
     if claims:
         t.add_column("claim", overflow="fold")
     for it in items:
-        if it.status == "sourced":
-            src, text = it.source, f'"{escape(it.quote)}"'
+        if it.quote is not None:
+            text = f'"{escape(it.quote)}"'
+            if it.assumption:  # a context quote: the size is still assumed, and why
+                text += f" [yellow]assumed:[/yellow] {escape(it.assumption)}"
+            src = escape(it.source)
         elif it.status == "assumption":
-            src, text = "[yellow]assumed[/yellow]", escape(it.assumption)
+            src, text = "", escape(it.assumption)
         else:
-            src, text = "[red]none[/red]", "[red]no source and no assumption[/red]"
-        row = [escape(it.path), _value(it), escape(src) if it.status == "sourced" else src, it.confidence or "", text]
+            src, text = "", "[red]no source and no assumption[/red]"
+        row = [escape(it.path), _value(it), _GRADE_CELL[it.grade], src, it.confidence or "", text]
         if claims:
             row.append(escape(it.claim or ""))
         t.add_row(*row)
     con.print(t)
-    con.print(f"{report.numbers} numbers: {report.sourced} sourced ({100 * report.share_sourced:.1f}%), "
-              f"{report.assumptions} assumptions, {report.unsourced} unsourced; "
-              f"{len(report.defaults)} left at the format's defaults.")
+    grades, d = report.grades(), report.deciding_summary()
+    # The summary lines are not wrapped: scripts and tests read each as one line.
+    con.print(f"{report.numbers} numbers: {report.sourced} sourced ({100 * report.share_sourced:.1f}%): "
+              f"{_counts(grades)}; {len(report.defaults)} left at the format's defaults.", soft_wrap=True)
+    con.print(f"{d['numbers']} deciding numbers (reservations or no-deal terms, each party's "
+              f"{DECIDING_WEIGHTS} largest weights): {d['states'] + d['implies']} supported "
+              f"({100 * d['share_supported']:.1f}%): {_counts(d)}.", soft_wrap=True)
     for (source, quote), paths in overused.items():
         con.print(f"[yellow]note:[/yellow] one {escape(source)} quote supports {len(paths)} numbers: "
                   f"{escape(quote[:60])!r}")
+

@@ -131,6 +131,30 @@ def test_deciding_numbers_are_reservations_and_three_largest_weights():
     assert provenance(s).deciding[-3:] == ["parties.y.weights.p", "parties.y.weights.q", "parties.y.weights.r"]
 
 
+def test_no_deal_deciding_numbers_and_grades():
+    """A party with ``reservation: no_deal``: its deciding numbers are every outcome's p and its own cost."""
+    nd = {"outcomes": [{"id": "stalemate", "p": 0.6}, {"id": "loss", "p": 0.4, "package": {"p": "b"}}],
+          "cost": {"x": 0.1, "y": 0.2}}
+    try:
+        s = graded_scenario({"no_deal.outcomes.0.p": "implies", "no_deal.cost.x": "states",
+                             "no_deal.cost.y": "context"}, no_deal=nd, x={"reservation": "no_deal"})
+    except Exception as e:  # the no_deal format is another helper's work
+        pytest.fail(f"the no_deal format is not there yet: {e}")
+    out = provenance(s).to_json()
+    d = out["deciding"]
+    assert d["items"][:3] == ["no_deal.outcomes[0].p", "no_deal.outcomes[1].p", "no_deal.cost.x"]
+    assert "no_deal.cost.y" not in d["items"] and "parties.y.reservation" in d["items"]
+    # x: 2 outcome p's, its cost, 3 weights; y: its reservation, 3 weights (all equal: the first three).
+    assert d["items"][3:] == ["parties.x.weights.q", "parties.x.weights.s", "parties.x.weights.r",
+                              "parties.y.reservation", "parties.y.weights.p", "parties.y.weights.q",
+                              "parties.y.weights.r"]
+    assert {g: d[g] for g in GRADES} == {"states": 1, "implies": 1, "context": 0, "assumption": 0,
+                                         "ungraded": 0, "unsourced": 8}
+    assert out["by_party"]["no_deal"] == {"states": 1, "implies": 1, "context": 1, "assumption": 0,
+                                          "ungraded": 0, "unsourced": 1}
+    assert "parties.x.reservation" not in {it["path"] for it in out["items"]}
+
+
 def test_sources_json_of_a_shipped_round_has_the_new_keys():
     r = run_cli("sources", str(ROOT / "scenarios" / "plan28_2025_11.yaml"), "--json")
     assert r.returncode == 0, r.stderr
@@ -156,7 +180,10 @@ OUTSIDE = "the front line would be frozen"
 def write_scenario(tmp_path: Path, *, europe_q: str = OUTSIDE, ukraine_q: str = IN_OLD, red_line_q: str = OUTSIDE,
                    option_q: str = OUTSIDE, effect_target: str = "parties.ukraine.reservation",
                    effect_q: str = OUTSIDE, start: str = "OLDER PIECE (2023).", end: str = "END OF OLDER PIECE.",
-                   usable_for: str = "[ukraine]", europe_values: str = "{keep: 1.0, cede: 0.0}") -> Path:
+                   usable_for: str = "[ukraine]", europe_values: str = "{keep: 1.0, cede: 0.0}",
+                   no_deal_qs: tuple[str, str, str] | None = None) -> Path:
+    """The Geneva scenario; ``no_deal_qs``: both reservations no_deal, with the quotes of the first
+    outcome's p, Ukraine's cost and Europe's cost."""
     (tmp_path / "articles").mkdir(exist_ok=True)
     (tmp_path / "articles" / "geneva.txt").write_text(ARTICLE, encoding="utf-8")
     text = f"""negosim: 1
@@ -211,6 +238,16 @@ parameters:
     effects:
       - {{path: {effect_target}, per_unit: {{value: -0.1, source: G, quote: "{effect_q}", supports: implies, claim: c}}}}
 """
+    if no_deal_qs is not None:
+        p_q, ua_q, eu_q = no_deal_qs
+        text = text.replace("reservation: 0.4", "reservation: no_deal") + f"""no_deal:
+  outcomes:
+    - {{id: stalemate, p: {{value: 0.7, source: G, quote: "{p_q}", supports: implies, claim: c}}}}
+    - {{id: loss, p: 0.3, package: {{crimea: cede}}}}
+  cost:
+    ukraine: {{value: 0.1, source: G, quote: "{ua_q}", supports: implies, claim: c}}
+    europe: {{value: 0.05, source: G, quote: "{eu_q}", supports: implies, claim: c}}
+"""
     path = tmp_path / "geneva.yaml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -256,6 +293,27 @@ def test_quote_out_of_scope_fails_at_the_quote(tmp_path, case):
     assert lines[0] == (f"{where(f, needle, nth)}: {what}.quote: this quote is from passage 'older' of G "
                         f"(dated 2023; an older piece reprinted), usable only for {allowed}; it cannot "
                         f"support {what}")
+
+
+def test_no_deal_quotes_in_a_scoped_passage(tmp_path):
+    # An outcome's probability is no party's number: a Ukraine-only passage may support it; a cost is
+    # its party's: Ukraine's may quote the passage, Europe's may not. So for parameter effects on them.
+    f = write_scenario(tmp_path, no_deal_qs=(IN_OLD, IN_OLD, OUTSIDE), effect_target="no_deal.outcomes.stalemate.p",
+                       effect_q=IN_OLD)
+    r = validate(f)
+    assert r.returncode == 0, r.stderr
+    f = write_scenario(tmp_path, no_deal_qs=(IN_OLD, IN_OLD, OUTSIDE), effect_target="no_deal.cost.europe",
+                       effect_q=IN_OLD)
+    r = validate(f)
+    assert r.returncode == 2 and "it cannot support parameters.pressure.effects[0].per_unit" in r.stderr, r.stderr
+    f = write_scenario(tmp_path, no_deal_qs=(IN_OLD, IN_OLD, IN_OLD), effect_target="no_deal.cost.ukraine")
+    r = validate(f)
+    assert r.returncode == 2
+    needle = f'"{IN_OLD}"'
+    last = len([line for line in f.read_text().splitlines() if needle in line]) - 1  # Europe's cost, the last
+    assert r.stderr.strip() == (f"{where(f, needle, last)}: no_deal.cost.europe.quote: this quote is from passage "
+                                "'older' of G (dated 2023; an older piece reprinted), usable only for ukraine; "
+                                "it cannot support no_deal.cost.europe")
 
 
 def test_a_passage_usable_for_nobody_refuses_even_an_option_quote(tmp_path):

@@ -332,3 +332,20 @@ def test_the_terminal_report(pair, capsys):
     assert "Fitted on 1 observations; held out: 2025-02" in text
     assert "Hit rate on the held-out observations: 1 of 1 (1.000)" in text
     assert "parties.x.reservation" in text and "two_2025_02 (2025-02): posterior probability" in text
+
+
+def test_a_quote_from_a_passage_out_of_scope(pair, capsys):
+    # The first sentence becomes a passage usable for no party: the observation quoting it fails at
+    # its quote; the scenario's own quote moves outside the passage.
+    one = pair / "one.yaml"
+    one.write_text(one.read_text().replace(
+        "S: {file: art.txt}", "S: {file: art.txt, passages: [{id: old, start: The party said, end: to the draft., "
+                              "usable_for: [], note: an older piece}]}").replace(
+        'quote: "said no", supports: states}', 'quote: "Nothing else", supports: states}'))
+    err = errors(pair, capsys, one)
+    obs = pair / "observations.yaml"
+    assert err.startswith(f"{obs}:8:"), err
+    assert "passage 'old' of S (an older piece), usable for no party; it cannot support x's verdict" in err
+    # Quoted where it also occurs outside the passage, the same words are in scope.
+    (pair / "art.txt").write_text(ARTICLE + "Then he said no again.\n")
+    assert main(["calibrate", str(one), "--draws", "10", "--json"]) == 0

@@ -121,26 +121,6 @@ def widened(num: Number, factor: float, bounds: tuple[float, float]) -> Number:
     return num.model_copy(update=update)
 
 
-def deciding_paths(scenario) -> list[tuple]:
-    """Document paths of a scenario's deciding numbers (see docs/calibration.md): each party's
-    reservation when it is a number, else the no-deal outcome probabilities and its cost; and
-    each party's three largest weights by point value (ties: provision order)."""
-    from negosim.scenario.schema import iter_numbers
-    paths = {p for p, _ in iter_numbers(scenario)}
-    out: list[tuple] = []
-    for pid, party in scenario.parties.items():
-        if isinstance(party.reservation, Number):
-            out.append(("parties", pid, "reservation"))
-        else:
-            out += sorted((p for p in paths if p[:2] == ("no_deal", "outcomes") and p[-1] == "p"),
-                          key=lambda p: p[2])
-            out += [p for p in [("no_deal", "cost", pid)] if p in paths]
-        provs = list(party.weights)
-        top = sorted(range(len(provs)), key=lambda j: (-party.weights[provs[j]].point, j))[:3]
-        out += [("parties", pid, "weights", provs[j]) for j in top]
-    return list(dict.fromkeys(out))  # no-deal outcomes are shared by every party that fights on
-
-
 def dotted(scenario, path: tuple) -> str:
     """The dotted name of a document path (outcomes and linkages by id)."""
     parts = list(path)
@@ -418,6 +398,7 @@ def _deciding_entries(prepared: list[_File]) -> list[tuple[str, int, int, float]
     ``path@ROUNDS`` (the rounds of the files holding that version, joined by '+'), or
     ``path@NAMES`` when rounds do not tell the versions apart.
     """
+    from negosim.scenario.provenance import deciding_paths
     versions: dict[str, list[tuple[Number, list[int], int]]] = {}
     for fi, f in enumerate(prepared):
         s = f.loaded.scenario

@@ -217,6 +217,32 @@ def _check(out: Observations, where: tuple, o: Observation, loaded) -> None:
     except ScenarioError as e:
         raise out.error_at(where + ("source",), f"article file '{file}' of source '{o.source}': {e.message}") \
             from None
-    if not normalize(o.quote) or normalize(o.quote) not in text:
+    q = normalize(o.quote)
+    if not q or q not in text:
         raise out.error_at(where + ("quote",), f"quote not found in {s.sources[o.source].file} (quotes are "
                                                "compared after folding curly quotes, dashes and spaces)")
+    blocked = _out_of_scope(text, q, s.sources[o.source], o.party)
+    if blocked is not None:
+        usable = f"usable only for {', '.join(blocked.usable_for)}" if blocked.usable_for else "usable for no party"
+        note = f" ({blocked.note})" if blocked.note else ""
+        raise out.error_at(where + ("quote",), f"this quote is from passage '{blocked.id}' of {o.source}{note}, "
+                                               f"{usable}; it cannot support {o.party}'s verdict")
+
+
+def _out_of_scope(text: str, quote: str, source, party: str):
+    """The passage that keeps ``quote`` from supporting ``party``'s verdict, or None.
+
+    As for a scenario's quotes (:func:`negosim.scenario.evidence.check_quotes`): a quote is out of
+    scope only when every occurrence lies inside a passage not usable for the party. The
+    scenario's loader has already found every passage in its article.
+    """
+    from negosim.scenario.evidence import passage_span
+    spans = [(p, *passage_span(text, p)) for p in source.passages
+             if p.usable_for is not None and party not in p.usable_for]
+    at, blocked = text.find(quote), None
+    while at >= 0:
+        blocked = next((p for p, a, b in spans if a <= at and at + len(quote) <= b), None)
+        if blocked is None:
+            return None
+        at = text.find(quote, at + 1)
+    return blocked

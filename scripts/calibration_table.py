@@ -48,8 +48,12 @@ def _p(x) -> str:
     return "-" if x is None else f"{x:.3f}"
 
 
+def _q(q: dict) -> str:
+    return "-" if q["low"] is None else f"{q['low']:.3f} / {q['median']:.3f} / {q['high']:.3f}"
+
+
 def _pct(x) -> str:
-    return "-" if x is None else f"{100 * x:.1f} %"
+    return "-" if x is None else f"{100 * x:.2g} %" if x < 0.01 else f"{100 * x:.1f} %"
 
 
 def _hit(o) -> str:
@@ -74,6 +78,11 @@ def tables(draws: int, seed: int) -> str:
         out.append(f"| `{o.id}` | {o.scenario} | {o.party} | {o.supports} | "
                    f"{'accepts' if o.observed else 'does not'} | {_p(o.p_accept)} | {_hit(o)} | "
                    f"{'yes' if o.red_line else ''} |")
+    out += ["", "What the April fit does to the uncertain deciding numbers (5 % / median / 95 %):", "",
+            "| deciding number | stretch | prior | posterior |", "|---|---|---|---|"]
+    for name, q in april.prior.items():
+        if april.widening[name] is not None:
+            out.append(f"| `{name}` | x{april.widening[name]:g} | {_q(q)} | {_q(april.posterior[name])} |")
     out += ["", "**Leave one round out** (fitted on the other two rounds):", "",
             "| held-out round | fitted on | kept | predictions | hits | hit rate | without red-line ones | misses |",
             "|---|---|---|---|---|---|---|---|"]
@@ -85,7 +94,7 @@ def tables(draws: int, seed: int) -> str:
         pooled += preds
         pooled_free += free
         misses = ", ".join(f"`{o.id}` ({_p(o.p_accept)})" for o in preds if o.hit is False) or "none"
-        out.append(f"| {r} | {', '.join(x for x in rounds if x != r)} | {_pct(c.share)} | {len(preds)} | "
+        out.append(f"| {r} | {', '.join(x for x in rounds if x != r)} | {c.kept:,} ({_pct(c.share)}) | {len(preds)} | "
                    f"{sum(bool(o.hit) for o in preds)} | {_p(c.hit_rate)} | {_rate(free)} | {misses} |")
     out.append(f"| **all** | | | {len(pooled)} | {sum(bool(o.hit) for o in pooled)} | {_rate(pooled)} | "
                f"{_rate(pooled_free)} | |")

@@ -72,11 +72,12 @@ def tables(draws: int, seed: int) -> str:
     fitted = sum(o.role == "fitted" for o in april.observations)
     out += [f"**Fitted on April 2025 only** ({fitted} observations): kept {april.kept:,} of {april.draws:,} "
             f"draws ({_pct(april.share)}); hit rate {_rate(april.predictions)}.", "",
-            "| held-out observation | draft | party | grade | observed | p_accept | hit | red line |",
-            "|---|---|---|---|---|---|---|---|"]
+            "| held-out observation | draft | party | grade | observed | p_accept | 95 % interval | hit | red line |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for o in april.predictions:
+        ci = "-" if o.ci is None else f"{o.ci[0]:.3f}-{o.ci[1]:.3f}"
         out.append(f"| `{o.id}` | {o.scenario} | {o.party} | {o.supports} | "
-                   f"{'accepts' if o.observed else 'does not'} | {_p(o.p_accept)} | {_hit(o)} | "
+                   f"{'accepts' if o.observed else 'does not'} | {_p(o.p_accept)} | {ci} | {_hit(o)} | "
                    f"{'yes' if o.red_line else ''} |")
     out += ["", "What the April fit does to the uncertain deciding numbers (5 % / median / 95 %):", "",
             "| deciding number | stretch | prior | posterior |", "|---|---|---|---|"]
@@ -93,7 +94,8 @@ def tables(draws: int, seed: int) -> str:
         free = [o for o in preds if not o.red_line]
         pooled += preds
         pooled_free += free
-        misses = ", ".join(f"`{o.id}` ({_p(o.p_accept)})" for o in preds if o.hit is False) or "none"
+        misses = ", ".join(f"`{o.id}` ({_p(o.p_accept)}, {o.ci[0]:.2f}-{o.ci[1]:.2f})" for o in preds
+                           if o.hit is False) or "none"
         out.append(f"| {r} | {', '.join(x for x in rounds if x != r)} | {c.kept:,} ({_pct(c.share)}) | {len(preds)} | "
                    f"{sum(bool(o.hit) for o in preds)} | {_p(c.hit_rate)} | {_rate(free)} | {misses} |")
     out.append(f"| **all** | | | {len(pooled)} | {sum(bool(o.hit) for o in pooled)} | {_rate(pooled)} | "

@@ -349,3 +349,13 @@ def test_a_quote_from_a_passage_out_of_scope(pair, capsys):
     # Quoted where it also occurs outside the passage, the same words are in scope.
     (pair / "art.txt").write_text(ARTICLE + "Then he said no again.\n")
     assert main(["calibrate", str(one), "--draws", "10", "--json"]) == 0
+
+
+def test_a_prediction_carries_its_wilson_interval(pair):
+    from negosim.uncertainty.sampling import wilson
+    out = calibrate_json(pair / "one.yaml", pair / "two.yaml", "--draws", 300, "--hold-out", "2025-02")
+    (pred,) = out["predictions"]
+    r = reservation_draws(300)
+    kept = 0.4 < r - TOLERANCE
+    k = int((r[kept] - TOLERANCE <= 0.8).sum())
+    assert pred["ci"] == pytest.approx(list(wilson(k, int(kept.sum()))))

@@ -231,9 +231,16 @@ class Prediction:
             return None
         return p >= 0.5 if self.observed else 1 - p >= 0.5
 
+    @property
+    def ci(self) -> tuple[float, float] | None:
+        """The Wilson 95 % interval of p_accept (few kept draws: a wide one)."""
+        from negosim.uncertainty.sampling import wilson
+        return wilson(self.k, self.kept) if self.kept else None
+
     def to_json(self) -> dict:
         return {"id": self.id, "scenario": self.scenario, "party": self.party, "round": self.round,
-                "p_accept": self.p_accept, "observed": self.observed, "hit": self.hit, "supports": self.supports,
+                "p_accept": self.p_accept, "ci": None if self.ci is None else list(self.ci),
+                "observed": self.observed, "hit": self.hit, "supports": self.supports,
                 "role": self.role, "red_line": self.red_line}
 
 

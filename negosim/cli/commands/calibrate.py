@@ -119,7 +119,8 @@ def print_calibration(result, console=None) -> None:
         hit = "" if o.role != "held_out" or o.hit is None else "[green]hit[/green]" if o.hit else "[red]miss[/red]"
         role = o.role.replace("_", " ") + (" [dim](red line)[/dim]" if o.red_line else "")
         t.add_row(escape(o.id), escape(o.scenario), escape(o.party), o.supports, role,
-                  "yes" if o.observed else "no", _p(o.p_accept), hit)
+                  "yes" if o.observed else "no",
+                  _p(o.p_accept) + ("" if o.ci is None or o.kept >= 1000 else f" ({o.ci[0]:.2f}-{o.ci[1]:.2f})"), hit)
     con.print(t)
     if any(o.red_line for o in result.observations):
         con.print("[dim](red line): a red line of the party fires on the draft, so its verdict is the same in "

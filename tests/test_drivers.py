@@ -227,6 +227,24 @@ def test_every_flip_agrees_with_the_reference(seed):
                 assert ".".join(path) in names, (path, end)
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_zone_test_agrees_with_the_analysis_on_drawn_rows(seed):
+    # ZoneTest re-scores only the half rows of the point's blocks and sorts B again per row; the
+    # analysis builds everything afresh from each row's compiled scenario.
+    from negosim.engine.compiled import NumberLayout, compile_scenario, with_numbers
+    from negosim.uncertainty.drivers import ZoneTest
+    from negosim.uncertainty.sampling import Sampler
+    s = widen(negosim.random_scenario(3, 6, 3, seed=seed, reservation=0.62, opposed=True, red_lines=2, linkages=2,
+                                      list_veto=1), 0.25)
+    cs, lay = compile_scenario(s), NumberLayout(s)
+    tables = lay.derive(lay.with_parameters(Sampler(s).draw(80, seed=seed)), draws=True)
+    got = ZoneTest(cs).nonempty(tables)
+    want = np.array([negosim.analyze(with_numbers(cs, r, **dict(tables)), top=0, pareto=False).zone_size > 0
+                     for r in range(80)])
+    assert 10 < want.sum() < 70  # both outcomes occur
+    assert (got == want).all()
+
+
 # --------------------------------------------------------------------------- the command line
 
 def test_cli_json_has_drivers_only_when_asked(tmp_path, cli):
@@ -330,7 +348,7 @@ def test_report_has_the_drivers_section():
     part = page[page.index("<h2 id='drivers'>"):page.index("<h2 id='figures'>")]
     assert "What drives the results" in part and "<a href='#drivers'>" in page
     assert "<code>parties.x.values.p.b</code>" in part
-    assert re.search(r"background:#fff3c4[^>]*>assumption</span>", part)
+    assert re.search(r"<td><span style=\"background:#fff3c4[^>]*>assumption</span></td>", part)  # the table
     assert ("The empty zone of agreement hangs on 1 number, parties.x.values.p.b (<span style=\"background:#fff3c4;"
             "font-weight:600\">assumption</span>): at 0.5 the zone would open (62 % of its range).") in part
 

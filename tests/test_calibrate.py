@@ -254,6 +254,10 @@ def test_other_errors(pair, capsys):
     assert "not an observation file" in err and "looks like a scenario" in err
     err = errors(pair, capsys, pair / "missing.yaml", "--observations", pair / "obs.yaml")
     assert "missing.yaml" in err and "not found" in err
+    # A file that is no observation file is refused by what it lacks, without quoting a word of it.
+    (pair / "secret.txt").write_text("root:x:0:0:hunter2:/root\n- item\n")
+    err = errors(pair, capsys, pair / "one.yaml", "--observations", pair / "secret.txt")
+    assert err == f"{pair / 'secret.txt'}:1:1: not an observation file: it has no top-level 'negosim_observations: 1' line"
 
 
 def test_exit_code_and_one_line_in_a_subprocess(pair):

@@ -50,6 +50,8 @@ HEADER = "negosim_observations"
 USED_GRADES = ("states", "implies")
 
 _ROUND = re.compile(r"(\d{4})[_-](\d{2})$")
+_HEADER_LINE = re.compile(rb"^" + HEADER.encode() + rb"[ \t]*:", re.M)
+_SCENARIO_LINE = re.compile(rb"^(?:negosim|extends)[ \t]*:", re.M)
 
 
 class Observation(BaseModel):
@@ -163,13 +165,17 @@ def load_observations(path, articles=None, scenarios: dict | None = None) -> Obs
         At ``file:line:col``: bad YAML or keys, a scenario file that is missing or
         is no scenario, an unknown party or source, a quote not in its article.
     """
-    from negosim.scenario.yaml_io import NotAScenarioFile, load_document, load_scenario, validation_to_error
+    from negosim.scenario.yaml_io import (NotAScenarioFile, load_document, load_scenario, read_regular_file,
+                                          validation_to_error)
     path = Path(path)
+    # Looked for in the bytes first: a file that is no observation file (a scenario, /etc/passwd, a
+    # list) is refused by what it lacks, without a message that quotes it.
+    raw = read_regular_file(path)
+    if not _HEADER_LINE.search(raw):
+        hint = " (it looks like a scenario: give it as FILE)" if _SCENARIO_LINE.search(raw) else ""
+        raise ScenarioError(f"not an observation file: it has no top-level '{HEADER}: 1' line{hint}",
+                            file=str(path), line=1, col=1)
     data, node, _ = load_document(path)
-    if HEADER not in data:
-        hint = " (it looks like a scenario: give it as FILE)" if "negosim" in data else ""
-        raise ScenarioError(f"not an observation file: it has no '{HEADER}: 1' line{hint}", file=str(path),
-                            line=node.start_mark.line + 1, col=node.start_mark.column + 1)
     try:
         spec = ObservationFile.model_validate(data)
     except ValidationError as e:

@@ -292,11 +292,62 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def tournament_tables(folders: list[Path], seeds: int) -> str:
+    """``--tournament``: the round-robin of ``negosim run --tournament`` on imported bilateral
+    domains; per strategy (over the pairs it plays, on either side, on every domain) and per
+    pair on each domain, as markdown."""
+    from negosim.bargaining.tournament import tournament
+    from negosim.formats.domain import to_scenario
+    from negosim.formats.files import read_domain
+    from negosim.scenario.schema import Scenario
+    results = {}
+    for f in folders:
+        t0 = time.perf_counter()
+        s = Scenario.model_validate(to_scenario(read_domain([f]), Path(tempfile.gettempdir()) / "x.yaml"))
+        results[f.name] = (tournament(s, seeds=seeds), time.perf_counter() - t0, s)
+    names = list(dict.fromkeys(r.first for r in next(iter(results.values()))[0].rows))
+    out = [f"Per strategy, over the {len(names) * 2 - 1} pairs it plays in on each of {', '.join(results)} "
+           f"({seeds} seeds per pair; its own utility is its side's):", "",
+           "| strategy | agreement | own utility | distance to Nash | distance to Pareto |", "|---|---:|---:|---:|---:|"]
+    for n in names:
+        agree, own, dn, dp = [], [], [], []
+        for t, _, _ in results.values():
+            for r in t.rows:
+                for side, u in (("first", r.utility_first), ("second", r.utility_second)):
+                    if getattr(r, side) == n:
+                        agree.append(r.agreement_rate)
+                        own.append(u)
+                        dn.append(r.distance_nash)
+                        dp.append(r.distance_pareto)
+        out.append(f"| {n} | {np.mean(agree):.0%} | {np.mean(own):.3f} | {np.mean(dn):.3f} | {np.mean(dp):.3f} |")
+    for name, (t, secs, s) in results.items():
+        size = math.prod(len(p.options) for p in s.provisions.values())
+        p1, p2 = t.parties
+        out += ["", f"{name} ({size:,} outcomes; Nash point {np.round(t.nash, 3).tolist()}; {secs:.1f} s for "
+                    f"{len(t.rows) * seeds} runs): the first strategy is {p1}'s, the second {p2}'s.", "",
+                f"| {p1} | {p2} | agreement | u {p1} | u {p2} | to Nash | to Pareto | round |",
+                "|---|---|---:|---:|---:|---:|---:|---:|"]
+        for r in t.rows:
+            rnd = "" if r.mean_round is None else f"{r.mean_round:.1f}"
+            out.append(f"| {r.first} | {r.second} | {r.agreement_rate:.0%} | {r.utility_first:.3f} | "
+                       f"{r.utility_second:.3f} | {r.distance_nash:.3f} | {r.distance_pareto:.3f} | {rnd} |")
+    return "\n".join(out)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folders", nargs="*", type=Path)
     ap.add_argument("--json", type=Path, default=HERE / "results" / "genius.json")
+    ap.add_argument("--tournament", action="store_true", help="instead: the strategy round-robin on the "
+                    "given bilateral domains (default: Coffee 2013, ItexvsCypress 2010, Travel 2010)")
+    ap.add_argument("--seeds", type=int, default=3, help="--tournament: runs per pair (default 3)")
     args = ap.parse_args(argv)
+    if args.tournament:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            print(tournament_tables(args.folders or [DEFAULT / "y2013" / "Coffee", DEFAULT / "y2010" / "ItexvsCypress",
+                                                     DEFAULT / "y2010" / "Travel"], args.seeds))
+        return 0
     folders = args.folders or domains(DEFAULT)
     # Warm numba's kernels once, so the first domain's time is not compile time.
     from negosim import analyze, random_scenario

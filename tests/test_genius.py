@@ -213,3 +213,52 @@ def test_agreement_with_negmas(tmp_path, domain, fmt):
     # the Pareto front, Nash and welfare points agree exactly on these domains, conventions aside
     assert all(c["ok"] for c in checks if c["check"] in ("outcomes", "utilities (GENIUS rule)", "rational set",
                                                             "Pareto front", "nash", "egalitarian", "utilitarian"))
+
+
+# --------------------------------------------------------------------------- tournament
+
+def test_tournament_round_robin_on_an_imported_domain(tmp_path, capsys):
+    import json
+
+    import numpy as np
+
+    from negosim.bargaining.registry import STRATEGY_NAMES
+    from negosim.bargaining.simulate import simulate
+    from negosim.engine.compiled import compile_scenario
+    rc, out = _import(tmp_path, DATA / "fruit")
+    capsys.readouterr()
+    assert main(["run", str(out), "--tournament", "--seeds", "2", "--json"]) == 0
+    t = json.loads(capsys.readouterr().out)
+    pairs = [(r["first"], r["second"]) for r in t["rows"]]
+    assert pairs == [(a, b) for a in STRATEGY_NAMES for b in STRATEGY_NAMES]
+    # An independent reference: the zone's Pareto front and Nash point by brute force over every package.
+    s = load_scenario(out).scenario
+    cs = compile_scenario(s)
+    U = cs.score(cs.space.all()).util.T
+    r = np.asarray(cs.reservation)
+    zone = U[(U >= r - 1e-9).all(axis=1)]
+    front = np.array([u for u in zone if not ((zone >= u).all(axis=1) & (zone > u).any(axis=1)).any()])
+    nash = zone[np.argmax(np.prod(np.maximum(zone - r, 0), axis=1))]
+    assert np.allclose(t["nash"], nash)
+    p1, p2 = s.parties
+    for row in t["rows"][:6] + t["rows"][-6:]:
+        outs, deals = [], 0
+        for seed in range(2):
+            res = simulate(s, protocol="alternating_offers", seed=seed, strategies={p1: row["first"], p2: row["second"]})
+            deals += res.agreement
+            outs.append([res.utilities[p1], res.utilities[p2]] if res.agreement else list(r))  # no deal: reservations
+        outs = np.array(outs)
+        assert row["agreement_rate"] == deals / 2
+        assert row["utility_first"] == pytest.approx(outs[:, 0].mean())
+        assert row["utility_second"] == pytest.approx(outs[:, 1].mean())
+        assert row["distance_nash"] == pytest.approx(np.linalg.norm(outs - nash, axis=1).mean())
+        want = np.mean([np.linalg.norm(front - o, axis=1).min() for o in outs])
+        assert row["distance_pareto"] == pytest.approx(want)
+
+
+def test_tournament_needs_a_bilateral_scenario(tmp_path, capsys):
+    rc, out = _import(tmp_path, DATA / "trip")
+    capsys.readouterr()
+    assert main(["run", str(out), "--tournament", "--seeds", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "bilateral" in err and len(err.splitlines()) == 1

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from negosim.cli.argtypes import int_in, output_file, seed
-from negosim.limits import MAX_ROUNDS
+from negosim.limits import MAX_PROTOCOL_COUNT, MAX_ROUNDS
 from . import add_scenario_args, parse_params
 
 #: Trace formats ``--out`` writes, by file suffix.
@@ -38,6 +38,12 @@ def add_parser(sub) -> None:
                         f"{TRACE_DECIMALS} decimals)")
     p.add_argument("--json", action="store_true",
                    help="print {agreement, package, round, utilities, concessions, reason} as JSON")
+    p.add_argument("--tournament", action="store_true",
+                   help="bilateral scenarios: every ordered pair of the registered strategies, --seeds runs "
+                        "each (default protocol alternating_offers); per pair the agreement rate, mean "
+                        "utilities and distances to the Nash point and the Pareto front (docs/genius.md)")
+    p.add_argument("--seeds", type=int_in(1, MAX_PROTOCOL_COUNT), default=3, metavar="N",
+                   help="--tournament: runs per strategy pair, seeds 0 to N-1 (default 3)")
     add_scenario_args(p)
     p.set_defaults(func=run)
 
@@ -76,6 +82,8 @@ def run(args) -> int:
     if args.out:
         trace_format(args.out)  # fail before the run, not after it
     ls = load_scenario(args.file, articles=args.articles)
+    if args.tournament:
+        return _tournament(ls, args)
     result = simulate(ls, protocol=args.protocol, seed=args.seed, rounds=args.rounds,
                       params=parse_params(args.param))
     if args.out:
@@ -121,3 +129,30 @@ def print_story(scenario, result, console=None) -> None:
                                                            if changes else "the draft as it stands"))
     else:
         con.print(f"[red]{escape(result.reason)}[/red]")
+
+
+def _tournament(ls, args) -> int:
+    """``--tournament``: the round-robin of negosim.bargaining.tournament, as a table or JSON."""
+    from negosim.bargaining.tournament import tournament
+    from negosim.errors import NegosimError
+    if args.out:
+        raise NegosimError("--out writes one run's trace; a tournament has many (use --json)")
+    t = tournament(ls, seeds=args.seeds, protocol=args.protocol or "alternating_offers", rounds=args.rounds,
+                   params=parse_params(args.param))
+    if args.json:
+        json.dump(t.to_json(), sys.stdout, indent=2)
+        print()
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+    fmt = lambda x: "" if x is None else f"{x:.3f}"  # noqa: E731
+    p1, p2 = t.parties
+    table = Table(title=f"Tournament: {t.protocol}, {t.seeds} seeds per pair ({p1} plays the first strategy)")
+    for col in ("first", "second", "agreement", f"u {p1}", f"u {p2}", "to Nash", "to Pareto", "round"):
+        table.add_column(col, justify="left" if col in ("first", "second") else "right", no_wrap=True)
+    for r in t.rows:
+        table.add_row(r.first, r.second, f"{r.agreement_rate:.0%}", fmt(r.utility_first), fmt(r.utility_second),
+                      fmt(r.distance_nash), fmt(r.distance_pareto),
+                      "" if r.mean_round is None else f"{r.mean_round:.1f}")
+    Console().print(table)
+    return 0

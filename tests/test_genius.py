@@ -130,11 +130,19 @@ def test_malformed_json_is_one_line(tmp_path, capsys):
     assert rc == 2 and len(err.splitlines()) == 1 and "p.json:2:" in err
 
 
-def test_export_refuses_what_genius_cannot_express(tmp_path, capsys):
-    scen = Path(__file__).resolve().parents[1] / "scenarios" / "plan28_2025_11.yaml"
-    assert main(["export", str(scen), "--format", "genius", "-o", str(tmp_path / "x")]) == 2
+@pytest.mark.parametrize("fmt", ["genius", "geniusweb"])
+def test_export_refuses_what_the_formats_cannot_express(tmp_path, capsys, fmt):
+    import yaml
+    rc, a = _import(tmp_path, DATA / "fruit", name="a.yaml")
+    doc = load_scenario(a).scenario.model_dump(mode="json", exclude_defaults=True)
+    doc["parties"]["buyer"]["red_lines"] = [{"id": "no_figs", "forbid": {"fruit": "fig"}, "assumption": "test"}]
+    doc["parties"]["seller"]["linkages"] = [{"id": "l", "when": {"fruit": "fig", "box": "crate"}, "bonus": 0.1}]
+    a.write_text(yaml.safe_dump(doc))
+    capsys.readouterr()
+    assert main(["export", str(a), "--format", fmt, "-o", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err.strip()
-    assert "cannot express" in err and "red lines" in err and len(err.splitlines()) == 1
+    assert "cannot express" in err and "red lines (party 'buyer')" in err and "linkages (party 'seller')" in err
+    assert len(err.splitlines()) == 1
     assert not (tmp_path / "x").exists()
 
 

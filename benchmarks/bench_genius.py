@@ -73,14 +73,18 @@ def negosim_side(folder: Path) -> dict:
     from negosim.formats.files import read_domain
     from negosim.scenario.schema import Scenario
     t0 = time.perf_counter()
-    s = Scenario.model_validate(to_scenario(read_domain([folder]), Path(tempfile.gettempdir()) / "x.yaml"))
+    domain = read_domain([folder])
+    s = Scenario.model_validate(to_scenario(domain, Path(tempfile.gettempdir()) / "x.yaml"))
     t1 = time.perf_counter()
     cs = compile_scenario(s)
     a = analyze(cs, members=True, pareto=True, top=1)
     t2 = time.perf_counter()
     X = cs.space.all()
     util = cs.score(X).util.T  # packages x parties
-    return {"scenario": s, "cs": cs, "analysis": a, "util": util, "import_s": t1 - t0, "analyze_s": t2 - t1}
+    # NegMAS YAML utilities were rescaled per party on import: (offset, factor) maps them back.
+    scale = np.array([p.scale for p in domain.profiles], dtype=float)
+    return {"scenario": s, "cs": cs, "analysis": a, "util": util, "import_s": t1 - t0, "analyze_s": t2 - t1,
+            "scale": scale}
 
 
 # --------------------------------------------------------------------------- NegMAS side
@@ -117,9 +121,10 @@ def negmas_side(folder: Path) -> dict:
     from negosim.formats.files import detect
     sc = Scenario.load(folder, ignore_discount=True)
     issues = sc.outcome_space.issues
-    # GeniusWeb utilities are used as written; only GENIUS scales its evaluations.
-    scale = detect([folder]) == "genius"
-    ufuns = [genius_ufun(u, issues, scale) for u in sc.ufuns]
+    # GeniusWeb utilities are used as written; only GENIUS scales its evaluations. NegMAS's own
+    # YAML is NegMAS's arithmetic: its functions as loaded.
+    fmt = detect([folder])
+    ufuns = list(sc.ufuns) if fmt == "negmas" else [genius_ufun(u, issues, fmt == "genius") for u in sc.ufuns]
     outcomes = list(sc.outcome_space.enumerate())
     U = np.array([[float(u(o)) for u in ufuns] for o in outcomes])
     t1 = time.perf_counter()
@@ -174,10 +179,13 @@ def compare(ours: dict, theirs: dict) -> list[dict]:
     idx = cs.space.encode(X)
     check("same outcome space", len(np.unique(idx)) == n == cs.space.size, "every NegMAS outcome is one package")
     U = theirs["U"]
-    mine = ours["util"][idx]  # negosim's utilities in NegMAS's outcome order
+    # negosim's utilities in NegMAS's outcome order, on NegMAS's scale
+    offset, factor = ours["scale"][:, 0], ours["scale"][:, 1]
+    mine = offset + factor * ours["util"][idx]
+    rescaled = bool((ours["scale"] != [0.0, 1.0]).any())
     diff = float(np.abs(mine - U).max()) if n else 0.0
     wsum = theirs["weight_sums"]
-    check("utilities (GENIUS rule)", diff <= TIE, f"max |difference| {diff:.2g}")
+    check("utilities", diff <= TIE, f"max |difference| {diff:.2g}")
     raw_diff = float(np.abs(theirs["raw"] - U).max()) if n else 0.0
     res = theirs["reserved"]
     zone = np.sort(idx[theirs["rational"]])
@@ -190,7 +198,8 @@ def compare(ours: dict, theirs: dict) -> list[dict]:
           "negosim accepts within 1e-9 below a reservation (float sums reach it exactly or miss by ulps)"
           if explained else "")
     # Fronts as sets of utility vectors, equal within TIE.
-    ours_front = np.array([list(p.utilities.values()) for p in a.pareto]) if a.pareto else np.zeros((0, len(res)))
+    ours_front = offset + factor * np.array([list(p.utilities.values()) for p in a.pareto]) if a.pareto \
+        else np.zeros((0, len(res)))
     theirs_front = U[theirs["front"]]
     same = _covers(ours_front, theirs_front) and _covers(theirs_front, ours_front)
     # Utilities that tie in exact arithmetic differ by a quantum (9e-13) after negosim's rounding to
@@ -225,7 +234,9 @@ def compare(ours: dict, theirs: dict) -> list[dict]:
                   f"{np.round(U[theirs_pts[0]], 4).tolist()} ({len(theirs_pts)} tied)",
                   "NegMAS minimises the spread of normalised gains, negosim maximises the smallest")
         else:
-            check(name, ov >= tv - TIE, f"objective negosim {ov:.9g}, NegMAS {tv:.9g}")
+            check(name, ov >= tv - TIE, f"objective negosim {ov:.9g}, NegMAS {tv:.9g}",
+                  "negosim rescaled each party's NegMAS utility to [0, 1]: a point that compares utilities "
+                  "across parties moves" if rescaled and name in ("egalitarian", "utilitarian") else "")
     checks.append({"check": "NegMAS raw utilities = GENIUS's", "ok": True, "convention": "",
                    "detail": f"max |difference| {raw_diff:.3g}", "info": raw_diff <= TIE})
     checks.append({"check": "weights sum to 1", "ok": True, "convention": "",

@@ -1,1 +1,1 @@
-"""The automated-negotiation field's file formats: GENIUS XML and GeniusWeb JSON, read and written (``negosim import``/``export``)."""
+"""The automated-negotiation field's file formats: GENIUS XML and GeniusWeb JSON, read and written; NegMAS YAML folders, read (``negosim import``/``export``)."""

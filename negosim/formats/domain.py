@@ -74,6 +74,8 @@ class Profile:
     discount: float | None = None  # the format's factor over the whole session (1 or None: none)
     file: str | None = None
     evidence: dict[tuple, Evidence] = field(default_factory=dict)  # ("weights", issue) ... -> Evidence
+    #: (offset, factor): the file's utility is offset + factor * the imported one (NegMAS YAML rescales).
+    scale: tuple[float, float] = (0.0, 1.0)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""``negosim import FOLDER_OR_FILES -o scenario.yaml``: a GENIUS or GeniusWeb domain as a negosim scenario."""
+"""``negosim import FOLDER_OR_FILES -o scenario.yaml``: a GENIUS, GeniusWeb or NegMAS domain as a negosim scenario."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from negosim.limits import MAX_BINS
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("import", help="read a GENIUS or GeniusWeb domain and its profiles into a scenario",
-                       description="Read a GENIUS XML domain with its utility profiles, or GeniusWeb JSON "
-                                   "ones (a folder, or the files), and write a negosim scenario: one party per "
+    p = sub.add_parser("import", help="read a GENIUS, GeniusWeb or NegMAS domain and its profiles into a scenario",
+                       description="Read a GENIUS XML domain with its utility profiles, GeniusWeb JSON ones "
+                                   "or a NegMAS YAML scenario folder (a folder, or the files), and write a negosim scenario: one party per "
                                    "profile, every number citing the file it comes from (docs/genius.md).")
     p.add_argument("paths", nargs="+", metavar="FOLDER_OR_FILE")
     p.add_argument("-o", "--output", type=output_file, required=True, metavar="FILE",

@@ -10,8 +10,8 @@ from . import add_scenario_args
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("validate", help="check scenario files",
-                       description="Check scenario files: format, references, that every quote occurs in "
+    p = sub.add_parser("validate", help="check scenario files (and observation files)",
+                       description="Check scenario files (and observation files for negosim calibrate): format, references, that every quote occurs in "
                                    "its article and lies in a passage usable for the party it supports. Warns "
                                    "of numbers with neither a source nor an assumption, and of a party whose "
                                    "values of a weighted provision do not run from 0 (worst option) to 1 "
@@ -38,10 +38,28 @@ def run(args) -> int:
     return 2 if bad else 0
 
 
+def _is_observation_file(f: str) -> bool:
+    """Whether ``f`` declares itself an observation file (``negosim_observations:`` at the top level)."""
+    from negosim.calibration.observations import HEADER
+    from negosim.scenario.yaml_io import read_regular_file
+    try:
+        raw = read_regular_file(f)
+    except NegosimError:
+        return False  # load_scenario says what is wrong with it
+    return any(line.split(b":", 1)[0].strip() == HEADER.encode() and not line[:1].isspace()
+               for line in raw.splitlines())
+
+
 def _check(f: str, articles) -> str:
-    """Load and check one file; the ``ok:`` line for it."""
+    """Load and check one file (a scenario, or an observation file for calibrate); the ``ok:`` line for it."""
     from negosim.scenario.provenance import warn_unsourced
     from negosim.scenario.yaml_io import load_scenario
+    if _is_observation_file(f):
+        from negosim.calibration.observations import load_observations
+        obs = load_observations(f, articles=articles)
+        used = sum(o.used for o in obs.items)
+        return (f"ok: {f} (observations: {len(obs.items)}, {used} graded states or implies, "
+                f"rounds {', '.join(obs.rounds)})")
     loaded = load_scenario(f, articles=articles)
     s = loaded.scenario
     warn_unsourced(s, f)  # numbers with neither a source nor an assumption

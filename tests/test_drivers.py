@@ -227,22 +227,27 @@ def test_every_flip_agrees_with_the_reference(seed):
                 assert ".".join(path) in names, (path, end)
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_the_zone_test_agrees_with_the_analysis_on_drawn_rows(seed):
-    # ZoneTest re-scores only the half rows of the point's blocks and sorts B again per row; the
-    # analysis builds everything afresh from each row's compiled scenario.
+@pytest.mark.parametrize("seed, reservation", [(0, 0.5), (1, 0.5), (0, 0.6)])
+def test_the_zone_test_agrees_with_the_analysis_on_drawn_rows(seed, reservation):
+    # ZoneTest tries witnesses (zone members at the point) first, then re-scores only the half rows
+    # of the point's blocks and sorts B again per row; the analysis builds everything afresh from
+    # each row's compiled scenario. At 0.6 the zone is empty at the point: no witness, only the loops.
     from negosim.engine.compiled import NumberLayout, compile_scenario, with_numbers
     from negosim.uncertainty.drivers import ZoneTest
     from negosim.uncertainty.sampling import Sampler
-    s = widen(negosim.random_scenario(3, 6, 3, seed=seed, reservation=0.62, opposed=True, red_lines=2, linkages=2,
-                                      list_veto=1), 0.25)
+    s = widen(negosim.random_scenario(3, 6, 3, seed=seed, reservation=reservation, opposed=True, red_lines=2,
+                                      linkages=2, list_veto=1), 0.25)
     cs, lay = compile_scenario(s), NumberLayout(s)
     tables = lay.derive(lay.with_parameters(Sampler(s).draw(80, seed=seed)), draws=True)
-    got = ZoneTest(cs).nonempty(tables)
+    zt = ZoneTest(cs)
+    got = zt.nonempty(tables)
     want = np.array([negosim.analyze(with_numbers(cs, r, **dict(tables)), top=0, pareto=False).zone_size > 0
                      for r in range(80)])
     assert 10 < want.sum() < 70  # both outcomes occur
     assert (got == want).all()
+    witnessed = zt._witnessed(tables)
+    assert (len(zt.witnesses) > 0) == (reservation == 0.5)
+    assert not (witnessed & ~want).any() and (reservation != 0.5 or 0 < witnessed.sum() < want.sum())
 
 
 # --------------------------------------------------------------------------- the command line

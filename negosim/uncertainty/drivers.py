@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from negosim.engine.compiled import (NumberLayout, accepts, as_scenario, compile_scenario, stacked_scores,
-                                     thresholds)
+                                     thresholds, unanimous)
 from negosim.errors import NegosimError
 
 #: Trial values per side of a range when scanning verdicts (cheap: one package per row).
@@ -68,6 +68,10 @@ ZONE_GRID = 4
 ZONE_BISECT = 30
 #: Bytes of stacked half utilities held at once by the zone test.
 MEMORY = 1 << 27
+#: Zone members at the point values from which the zone test picks its witnesses.
+WITNESS_POOL = 1 << 18
+#: Witnesses per needed party (largest margins), and for the tightest margin.
+WITNESSES = 64
 #: Grades of support that leave a number's size an assumption.
 ASSUMED = ("context", "assumption", "unsourced")
 
@@ -241,11 +245,20 @@ class ZoneTest:
     key party, and :func:`negosim.engine.kernels.zone_counts` counts the pairs.
     A row stops at the first block with a member.
 
+    Before that, a few **witnesses** are scored whole in every row: members of
+    the zone at the point values, chosen for the room they leave each party
+    (the largest margins of each needed party, and of the tightest one). A
+    witness that every needed party accepts in a row is a member of that row's
+    zone, so the row is not empty and the pair loops are skipped; only the rows
+    no witness settles (near a flip, or once the zone is empty) run them.
+
     >>> from negosim.engine.random_scenario import random_scenario
-    >>> cs = compile_scenario(random_scenario(parties=2, provisions=3, options=2, seed=0, reservation=0.5))
-    >>> lay = NumberLayout(random_scenario(parties=2, provisions=3, options=2, seed=0, reservation=0.5))
-    >>> ZoneTest(cs).nonempty(lay.derive(lay.points())).tolist()
-    [True]
+    >>> s = random_scenario(parties=2, provisions=3, options=2, seed=0, reservation=0.3)  # a zone of 4 packages
+    >>> lay = NumberLayout(s)
+    >>> V = np.repeat(lay.points(), 2, axis=0)
+    >>> V[1, lay.index[("parties", "p0", "reservation")]] = 0.99  # nothing is worth that much to p0
+    >>> ZoneTest(compile_scenario(s)).nonempty(lay.derive(V)).tolist()
+    [True, False]
     """
 
     def __init__(self, cs):
@@ -253,28 +266,79 @@ class ZoneTest:
         self.cs = cs
         self.plan = plan_split(cs)
         self.always = always_bits(cs)
-        self.blocks = [b for b in blocks(cs, self.plan) if b.A.n and b.B.n]
-        #: Pairs of half rows one test visits at most (the work of one row).
+        self.blocks, rows, kept = [], 0, True
+        for b in blocks(cs, self.plan):
+            if b.A.n and b.B.n:
+                rows += b.A.n + b.B.n
+                if rows > (MEMORY >> 3):
+                    # Whole-package chunks (mean_of_addressed) or a big conditioning set: too many
+                    # rows to keep; the blocks are rebuilt per row of numbers instead.
+                    kept = False
+                    break
+                self.blocks.append(b)
+        #: Pairs of half rows one test visits at most (the work of one row), when the blocks are kept.
         self.pairs = sum(b.A.n * b.B.n for b in self.blocks)
-        self.rows = sum(b.A.n + b.B.n for b in self.blocks)
-        if self.rows > (MEMORY >> 3):
-            # Whole-package chunks (mean_of_addressed) or a big conditioning set: too many
-            # rows to keep; the blocks are rebuilt per row of numbers instead.
+        self.witnesses = self._witnesses()
+        self.witness_red, self.witness_needed = stacked_scores(cs, range(cs.n_provisions), self.witnesses)[1:]
+        if not kept:
             self.blocks = None
+
+    def _witnesses(self) -> np.ndarray:
+        """``[n, J]`` option indices of zone members at the point values, with room to spare for each party."""
+        from negosim.engine import kernels
+        cs = self.cs
+        thr = thresholds(cs.reservation)
+        U, idx = [], []
+        for b in self.blocks:
+            counts = kernels.zone_counts(b.A.util, b.A.red, b.A.need, b.B.util, b.B.red, b.B.need, self.always, thr,
+                                         b.key)
+            # The members of the A rows with most members, up to a pool of WITNESS_POOL.
+            rows = np.argsort(-counts, kind="stable")
+            rows = np.sort(rows[:max(1, int(np.searchsorted(np.cumsum(counts[rows]), WITNESS_POOL)))])
+            rows = rows[counts[rows] > 0]
+            if not len(rows):
+                continue
+            A = b.A.take(rows)
+            pairs = kernels.zone_pairs(A.util, A.red, A.need, b.B.util, b.B.red, b.B.need, self.always, thr, b.key,
+                                       counts[rows])
+            U.append(A.util[pairs[:, 0]] + b.B.util[pairs[:, 1]])
+            idx.append(A.idx[pairs[:, 0]] + b.B.idx[pairs[:, 1]])
+            if sum(map(len, idx)) >= WITNESS_POOL:
+                break
+        if not idx:
+            return np.zeros((0, cs.n_provisions), np.int64)
+        U, idx = np.concatenate(U), np.concatenate(idx)
+        X = np.asarray(cs.space.decode(idx), dtype=np.int64).reshape(len(idx), cs.n_provisions)
+        needed = stacked_scores(cs, range(cs.n_provisions), X)[2].T  # [n, P]
+        room = np.where(needed, U - thr[None, :], np.inf)
+        pick = [np.argsort(room.min(axis=1), kind="stable")[::-1][:WITNESSES]]
+        for p in range(cs.n_parties):
+            if needed[:, p].any():
+                pick.append(np.argsort(np.where(needed[:, p], room[:, p], -np.inf), kind="stable")[::-1][:WITNESSES])
+        return X[np.unique(np.concatenate(pick))]
+
+    def _witnessed(self, tables: dict) -> np.ndarray:
+        """``[R]``: rows in which some witness is unanimous (their zone is certainly not empty)."""
+        if not len(self.witnesses):
+            return np.zeros(tables["reservation"].shape[0], dtype=bool)
+        util = stacked_scores(self.cs, range(self.cs.n_provisions), self.witnesses, wv=tables["wv"],
+                              weights=tables["weights"], bonus=tables["bonus"], flags=False)[0]
+        ok = accepts(util, self.witness_red[None], tables["reservation"])
+        return unanimous(ok, self.witness_needed[None]).any(axis=1)
 
     def nonempty(self, tables: dict) -> np.ndarray:
         """``[R]`` bools: whether the zone has a member in each row of ``tables`` (from ``derive``)."""
         from negosim.engine import kernels
         cs = self.cs
         R = tables["reservation"].shape[0]
-        out = np.zeros(R, dtype=bool)
+        out = self._witnessed(tables)
         thr = thresholds(tables["reservation"])
         same = (tables["wv"] == cs.wv[None]).reshape(R, -1).all(axis=1)
         same &= (tables["bonus"] == np.array([t.bonus for t in cs.terms])[None]).reshape(R, -1).all(axis=1)
         if cs.aggregation != "weighted_sum":
             same &= (tables["weights"] == cs.weights[None]).reshape(R, -1).all(axis=1)
         if self.blocks is None:
-            return self._rebuilt(tables, thr)
+            return out | self._rebuilt(tables, thr, out)
         P = cs.n_parties
         for b in self.blocks:
             todo = np.flatnonzero(~out)
@@ -303,13 +367,13 @@ class ZoneTest:
                     out[r] = bool(counts.any())
         return out
 
-    def _rebuilt(self, tables: dict, thr) -> np.ndarray:
+    def _rebuilt(self, tables: dict, thr, done) -> np.ndarray:
         from negosim.engine import kernels
         from negosim.engine.compiled import with_numbers
         from negosim.engine.split import blocks
         R = thr.shape[0]
         out = np.zeros(R, dtype=bool)
-        for r in range(R):
+        for r in np.flatnonzero(~done):
             cs = with_numbers(self.cs, r, **dict(tables))
             for b in blocks(cs, self.plan):
                 if b.A.n and b.B.n and kernels.zone_counts(b.A.util, b.A.red, b.A.need, b.B.util, b.B.red,

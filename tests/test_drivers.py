@@ -161,6 +161,24 @@ def test_red_lines_points_and_not_needed_parties_are_explained():
     assert h.now is False and not h.drivers and "red line never_a, which no number changes" in h.reason
 
 
+def test_parameters_hold_their_values_and_are_never_moved():
+    # A parameter (uncertain itself, in [0, 1]) adds 0.1 per unit to the reservation. Held at 0.5 with
+    # --param, the effective reservation is r + 0.05 against a draft worth 0.6: the raw reservation
+    # (0.5 in [0.4, 0.8]) flips the verdict past 0.55 + 1e-9, (0.55 - 0.5) / (0.8 - 0.5) = 1/6 of the way up.
+    data = one_party({"value": 0.5, "low": 0.4, "high": 0.8, **ASSUMED}, 0.6).model_dump()
+    data["parameters"] = {"pressure": {"label": "Pressure", "value": {"value": 0.0, "low": 0.0, "high": 1.0,
+                                                                      **ASSUMED},
+                                       "range": [0.0, 1.0],
+                                       "effects": [{"path": "parties.x.reservation", "per_unit": 0.1}]}}
+    s = Scenario.model_validate(data)
+    h = by_id(find_drivers(s, params={"pressure": 0.5}))["draft.x"]
+    assert [d.name for d in h.drivers] == ["parties.x.reservation"]
+    assert h.drivers[0].to == pytest.approx(0.55 + 1e-9, abs=1e-12) and h.drivers[0].share == pytest.approx(1 / 6)
+    # At the parameter's own value (0) the same number flips it past 0.6 + 1e-9: 1/3 of the way.
+    h = by_id(find_drivers(s))["draft.x"]
+    assert [d.name for d in h.drivers] == ["parties.x.reservation"] and h.drivers[0].share == pytest.approx(1 / 3)
+
+
 # --------------------------------------------------------------------------- against the reference
 
 def set_number(s: Scenario, path: tuple, value: float) -> Scenario:

@@ -230,9 +230,12 @@ def compare(ours: dict, theirs: dict) -> list[dict]:
         tv = _objective(name, U[theirs_pts], res, ideal).max()
         if name == "kalai_smorodinsky":
             same_pt = any(np.allclose(U[i], mine[pos[sol.index]], atol=TIE) for i in theirs_pts)
+            # A convention only if negosim's point is at least as good by negosim's own objective.
             check(name, same_pt, f"negosim {np.round(mine[pos[sol.index]], 4).tolist()}, NegMAS "
-                  f"{np.round(U[theirs_pts[0]], 4).tolist()} ({len(theirs_pts)} tied)",
-                  "NegMAS minimises the spread of normalised gains, negosim maximises the smallest")
+                  f"{np.round(U[theirs_pts[0]], 4).tolist()} ({len(theirs_pts)} tied); smallest normalised "
+                  f"gain negosim {ov:.4f}, NegMAS {tv:.4f}",
+                  "NegMAS minimises the spread of normalised gains, negosim maximises the smallest"
+                  if ov >= tv - TIE else "")
         else:
             check(name, ov >= tv - TIE, f"objective negosim {ov:.9g}, NegMAS {tv:.9g}",
                   "negosim rescaled each party's NegMAS utility to [0, 1]: a point that compares utilities "

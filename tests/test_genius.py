@@ -82,6 +82,14 @@ def test_every_number_cites_its_file_and_validates(tmp_path, domain, capsys):
     assert main(["analyze", str(out), "--quiet"]) == 0
 
 
+def test_files_or_their_folder_give_the_same_scenario(tmp_path):
+    files = sorted((DATA / "fruit").glob("*.xml"), reverse=True)  # the domain file is found by content
+    rc, a = _import(tmp_path, *files, name="a.yaml")
+    rc2, b = _import(tmp_path, DATA / "fruit", name="b.yaml")
+    assert rc == rc2 == 0
+    assert bare(load_scenario(a).scenario) == bare(load_scenario(b).scenario)
+
+
 def test_a_changed_number_fails_the_quote_check(tmp_path, capsys):
     rc, out = _import(tmp_path, DATA / "fruit")
     text = out.read_text()

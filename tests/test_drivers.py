@@ -179,6 +179,24 @@ def test_parameters_hold_their_values_and_are_never_moved():
     assert [d.name for d in h.drivers] == ["parties.x.reservation"] and h.drivers[0].share == pytest.approx(1 / 3)
 
 
+def test_a_no_deal_cost_drives_the_verdict_of_the_party_that_falls_back_on_it():
+    # x's fallback is fighting on: one outcome (the status quo, b, worth 0.3 to x) for sure, minus a
+    # cost of 0.1 in [0, 0.2]: r = 0.2. The draft (a, worth 0.25) is accepted; a cost below
+    # 0.05 - 1e-9 raises r past 0.25 + 1e-9: (0.1 - 0.05) / (0.1 - 0) = 50 % of the way down.
+    data = one_party(0.5, 0.25).model_dump()
+    data["parties"]["x"]["reservation"] = "no_deal"
+    data["no_deal"] = {"outcomes": [{"id": "stalemate", "label": "Front holds", "p": 1.0, "package": {}}],
+                       "cost": {"x": {"value": 0.1, "low": 0.0, "high": 0.2, **ASSUMED}}}
+    s = Scenario.model_validate(data)
+    d = by_id(find_drivers(s))
+    h = d["draft.x"]
+    assert h.now is True and [x.name for x in h.drivers] == ["no_deal.cost.x"]
+    x = h.drivers[0]
+    assert x.to == pytest.approx(0.05 - 1e-9, abs=1e-9) and x.share == pytest.approx(0.5, abs=1e-7) and x.assumed
+    # The zone {a, b} would need r above 0.3, out of reach: no driver.
+    assert d["zone"].now is True and not d["zone"].drivers
+
+
 # --------------------------------------------------------------------------- against the reference
 
 def set_number(s: Scenario, path: tuple, value: float) -> Scenario:

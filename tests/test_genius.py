@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from negosim.cli.main import main
+from test_bench_agreement import need_negmas  # skips without NegMAS, fails under CI
 from negosim.formats.domain import bare
 from negosim.scenario.yaml_io import load_scenario
 
@@ -198,15 +199,6 @@ def test_real_issue_needs_bins(tmp_path, capsys):
     assert rc == 0
     vals = load_scenario(out).scenario.parties["me"].values["price"]
     assert [v.point for v in vals.values()] == pytest.approx([0.0, 0.5, 1.0])
-
-
-def need_negmas() -> None:
-    """Skip without NegMAS on a developer's machine; fail under CI, which installs the bench extra."""
-    import os
-    if os.environ.get("CI"):
-        import negmas  # noqa: F401 - an ImportError here fails the test, as it must in CI
-    else:
-        pytest.importorskip("negmas")
 
 
 @pytest.mark.parametrize("fmt", ["genius", "geniusweb"])

@@ -234,7 +234,11 @@ def _scenario_tables(scenario, draft: dict) -> str:
                                                    for k, v in rl.forbid.items()) for rl in party.red_lines)
         links = "; ".join(f"{lk.id} ({lk.bonus.point:+.2f}): " + " + ".join(
             f"{k}={v if isinstance(v, str) else '|'.join(v)}" for k, v in lk.when.items()) for lk in party.linkages)
-        rows.append([f"{party.label or name} ({name})", _num(party.reservation.point), _num(party.power.point),
+        res = _num(party.reservation.point) if party.reservation != "no_deal" else None
+        if res is None:  # derived: expected utility of fighting on minus the cost, at the point values
+            from negosim.engine.compiled import compile_scenario
+            res = f"no deal: {_num(float(compile_scenario(scenario).reservation[list(scenario.parties).index(name)]))}"
+        rows.append([f"{party.label or name} ({name})", res, _num(party.power.point),
                      _num(party.discount.point), _num(party.drift.point), veto, reds or "-", links or "-"])
     out.append(table(["party", "reservation", "power", "discount", "drift", "veto", "red lines", "linkages"],
                      rows, numeric={1, 2, 3, 4}))

@@ -14,6 +14,10 @@ arithmetic where the docs say results are exact:
   the addressed normalised weights, exactly (the engine divides in floating
   point: the two agree to ~1e-16, exactly where weights are binary fractions);
 - a party accepts when no red line of it fires and ``u >= r - 1e-9``;
+- a reservation ``no_deal`` is the party's expected utility of the no-deal
+  outcomes' packages (status quo where an outcome is silent; linkages count,
+  red lines do not), with the probabilities clipped at 0 and divided by their
+  sum, minus the party's cost (docs/model.md, "No deal"), exactly;
 - gains, the four solution objectives and the Nash products of repairs are
   compared exactly, so a tie is a tie of the real numbers, broken as the docs
   say (Pareto-optimal maximisers, then the lowest package index).
@@ -75,7 +79,8 @@ def party_numbers(s: Scenario) -> dict[tuple, float]:
     out: dict[tuple, float] = {}
     for name, p in s.parties.items():
         for f in ("reservation", "power", "discount", "drift"):
-            out[(name, f)] = point(getattr(p, f))
+            if getattr(p, f) != "no_deal":
+                out[(name, f)] = point(getattr(p, f))
         for prov, w in p.weights.items():
             out[(name, "weights", prov)] = point(w)
         for prov, vals in p.values.items():
@@ -83,10 +88,19 @@ def party_numbers(s: Scenario) -> dict[tuple, float]:
                 out[(name, "values", prov, opt)] = point(v)
         for lk in p.linkages:
             out[(name, "linkages", lk.id)] = point(lk.bonus)
+    if s.no_deal is not None:
+        for o in s.no_deal.outcomes:
+            out[("no_deal", "outcomes", o.id)] = point(o.p)
+        for name, c in s.no_deal.cost.items():
+            out[("no_deal", "cost", name)] = point(c)
     for prm in s.parameters.values():
         for eff in prm.effects:
-            parts = eff.path.split(".")[1:]  # drop "parties"
-            key = tuple(parts[:-1]) if parts[1] == "linkages" else tuple(parts)
+            parts = eff.path.split(".")
+            if parts[0] == "no_deal":  # no_deal.outcomes.ID.p, no_deal.cost.PARTY
+                key = tuple(parts[:3])
+            else:
+                parts = parts[1:]  # drop "parties"
+                key = tuple(parts[:-1]) if parts[1] == "linkages" else tuple(parts)
             out[key] += point(eff.per_unit) * point(prm.value)
     return out
 
@@ -157,7 +171,7 @@ class Reference:
                           for lk in party.linkages])
             veto.append(party.veto if party.veto in ("all", "none")
                         else {self.provisions.index(prov) for prov in party.veto})
-            self.reservation.append(nums[(name, "reservation")])
+            self.reservation.append(nums.get((name, "reservation")))  # None: no_deal, set below
             self.power.append(nums[(name, "power")])
             self.bargainer.append(party.veto != "none")
         if not any(self.bargainer):  # nobody holds a veto: everyone bargains
@@ -167,7 +181,7 @@ class Reference:
         self.packages = list(itertools.product(*[range(len(o)) for o in self.options]))
         self.util, self.red, self.links, self.needed, self.accepts = [], [], [], [], []
         for x in self.packages:
-            u, red, lk, need, acc = [], [], [], [], []
+            u, red, lk, need = [], [], [], []
             for p in range(P):
                 if s.aggregation == "mean_of_addressed":
                     addressed = [j for j in range(J) if not absent[j][x[j]]]
@@ -189,17 +203,36 @@ class Reference:
                 red.append(crossed)
                 lk.append([(i, float(b * QUANTUM)) for i, b in fired])
                 need.append(n)
-                acc.append(not crossed and float(up) >= self.reservation[p] - TOLERANCE)
             self.util.append(u)
             self.red.append(red)
             self.links.append(lk)
             self.needed.append(need)
-            self.accepts.append(acc)
+        self._no_deal(s, nums)
+        self.accepts = [[not self.red[i][p] and float(self.util[i][p]) >= self.reservation[p] - TOLERANCE
+                         for p in range(P)] for i in range(len(self.packages))]
         self.zone = [i for i in range(len(self.packages))
                      if all(self.accepts[i][p] or not self.needed[i][p] for p in range(P))]
         self.front = self._front()
         self.solutions = self._solutions()
         self._repairs(top)
+
+    def _no_deal(self, s: Scenario, nums: dict) -> None:
+        """The reservations ``no_deal``: sum_o p_o U(x_o) - cost, exactly (a Fraction)."""
+        if s.no_deal is None:
+            return
+        p = [Fraction(max(nums[("no_deal", "outcomes", o.id)], 0.0)) for o in s.no_deal.outcomes]
+        if sum(p) <= 0:
+            raise ValueError("no_deal.outcomes' probabilities are all zero")
+        p = [x / sum(p) for x in p]
+        # an outcome's package: the options it names, the status quo elsewhere
+        sq = {prov: k for prov, p in s.provisions.items() for k, opt in p.options.items() if opt.status_quo}
+        packages = [tuple(self.options[j].index(o.package[prov] if prov in o.package else sq[prov])
+                          for j, prov in enumerate(self.provisions)) for o in s.no_deal.outcomes]
+        self.no_deal_packages = [self.packages.index(x) for x in packages]
+        for k, (name, party) in enumerate(s.parties.items()):
+            if party.reservation == "no_deal":
+                expected = sum((pk * self.util[i][k] for pk, i in zip(p, self.no_deal_packages)), Fraction(0))
+                self.reservation[k] = expected - Fraction(nums[("no_deal", "cost", name)])
 
     @classmethod
     def from_dict(cls, data: dict, top: int = 5) -> "Reference":

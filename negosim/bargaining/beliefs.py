@@ -45,7 +45,7 @@ import numpy as np
 
 from negosim.engine.compiled import CompiledScenario, compile_scenario, quantize
 from negosim.scenario.numbers import CONFIDENCE_SPREAD, FIELD_BOUNDS, clip_bounds
-from negosim.scenario.schema import Scenario, iter_numbers
+from negosim.scenario.schema import Scenario, iter_numbers, number_kind
 
 #: Confidence assumed for a number that states none and cites no source.
 DEFAULT_CONFIDENCE = "medium"
@@ -69,6 +69,10 @@ def perturbed_numbers(scenario: Scenario, rng: np.random.Generator, noise: float
                       skip: str | None = None) -> dict[tuple, float]:
     """Believed point values of the parties' numbers (overrides for :func:`compile_scenario`).
 
+    A party's no-deal cost (``no_deal.cost.P``) is believed like its other numbers, and
+    a reservation ``no_deal`` is then derived from the believed numbers when the beliefs
+    are compiled; the outcomes' probabilities are the world's, not a party's, and stay exact.
+
     Parameters
     ----------
     scenario : the scenario whose numbers are believed.
@@ -84,11 +88,15 @@ def perturbed_numbers(scenario: Scenario, rng: np.random.Generator, noise: float
     """
     out = {}
     for path, num in iter_numbers(scenario):
-        if path[0] != "parties":
+        if path[0] == "parties":
+            owner = path[1]
+        elif path[:2] == ("no_deal", "cost"):
+            owner = path[2]
+        else:
             continue
-        kind = path[2]
+        kind = number_kind(path)
         point = num.point
-        if path[1] == skip or noise == 0:
+        if owner == skip or noise == 0:
             out[path] = point
             continue
         spread = CONFIDENCE_SPREAD[confidence_of(scenario, num)] * abs(point)

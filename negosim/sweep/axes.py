@@ -36,7 +36,7 @@ class AxisApplier:
     Parameters
     ----------
     scenario : Scenario
-    axes : axis names (parameters, dotted party-number paths or ``draft.PROV``).
+    axes : axis names (parameters, dotted party-number or no-deal paths, or ``draft.PROV``).
     """
 
     def __init__(self, scenario, axes):
@@ -92,15 +92,19 @@ class AxisApplier:
         For consumers that take a Scenario rather than compiled arrays (the
         bargaining model); parameters are passed to them separately.
         """
+        from negosim.scenario.schema import get_number
+        from negosim.uncertainty.sampling import _rebuild
         s = self.scenario
-        parties, draft = dict(s.parties), dict(s.draft)
+        trie, draft = {}, dict(s.draft)
         for name, (kind, target) in zip(self.axes, self.kinds):
             if kind == "draft":
                 draft[target] = row[name]
-            elif kind == "number":
-                pid = target[1]
-                parties[pid] = _with_number(parties[pid], target[2:], float(row[name]))
-        return s.model_copy(update={"parties": parties, "draft": draft})
+            elif kind == "number":  # a party's or no_deal's number, by its document path
+                node = trie
+                for part in target[:-1]:
+                    node = node.setdefault(part, {})
+                node[target[-1]] = get_number(s, target).with_point(float(row[name]))
+        return _rebuild(s, trie).model_copy(update={"draft": draft})
 
     def row_arguments(self, row: dict) -> tuple[dict, dict]:
         """``(params, overrides)`` that give :func:`compile_scenario` the same row."""
@@ -112,18 +116,3 @@ class AxisApplier:
                 overrides[target] = float(row[name])
         return params, overrides
 
-
-def _with_number(party, path: tuple, value: float):
-    """A copy of a Party with the number at ``path`` (below the party) set to ``value``."""
-    field, rest = path[0], path[1:]
-    if not rest:
-        return party.model_copy(update={field: getattr(party, field).with_point(value)})
-    if field == "weights":
-        return party.model_copy(update={"weights": {**party.weights, rest[0]: party.weights[rest[0]].with_point(value)}})
-    if field == "values":
-        prov, opt = rest
-        row = {**party.values[prov], opt: party.values[prov][opt].with_point(value)}
-        return party.model_copy(update={"values": {**party.values, prov: row}})
-    links = list(party.linkages)  # ("linkages", index, "bonus")
-    links[rest[0]] = links[rest[0]].model_copy(update={"bonus": links[rest[0]].bonus.with_point(value)})
-    return party.model_copy(update={"linkages": links})

@@ -3,7 +3,8 @@
 A sweep is written as YAML for ``negosim sweep`` or built in Python; both go
 through the :class:`Sweep` model. Axes name a scenario parameter
 (``us_pressure``), a party's number by dotted path
-(``parties.russia.reservation``) or a provision of the draft
+(``parties.russia.reservation``; for a party whose reservation is ``no_deal``,
+``no_deal.cost.russia`` or ``no_deal.outcomes.ID.p`` instead) or a provision of the draft
 (``draft.donbas``, whose values are option ids). Each axis lists explicit
 ``values`` or a ``range`` (with ``steps`` for a grid). The design combines
 them:
@@ -45,7 +46,7 @@ from negosim.errors import NegosimError, PathError, ScenarioError
 from negosim.limits import MAX_NUMBER
 # Dotted-path axes are checked against the allowed bounds of the number they set.
 from negosim.scenario.numbers import FIELD_BOUNDS, bounds_text
-from negosim.scenario.schema import ProtocolSettings
+from negosim.scenario.schema import ProtocolSettings, number_kind
 from negosim.scenario.yaml_io import NotAScenarioFile
 
 _CFG = ConfigDict(extra="forbid", frozen=True, strict=True)
@@ -404,7 +405,7 @@ def check_against(spec: Sweep, scenario) -> None:
                 raise PathError(where, f"parameter '{target}' ranges over [{plo:g}, {phi:g}] "
                                        f"(the axis goes over [{lo_hi[0]:g}, {lo_hi[1]:g}])")
         else:
-            field = target[2]
+            field = number_kind(target)
             low, high, open_low = FIELD_BOUNDS[field]
             bad_low = low is not None and (lo_hi[0] <= low if open_low else lo_hi[0] < low)
             bad_high = high is not None and lo_hi[1] > high

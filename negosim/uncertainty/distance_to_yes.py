@@ -109,10 +109,12 @@ class PartyDistance:
 
 
 def dotted_name(scenario, path: tuple) -> str:
-    """The dotted form of a number's path (linkages by id, as in ``resolve_path``)."""
+    """The dotted form of a number's path (linkages and no-deal outcomes by id, as in ``resolve_path``)."""
     if path[0] == "parties" and path[2] == "linkages":
         lk = scenario.parties[path[1]].linkages[path[3]]
         return f"parties.{path[1]}.linkages.{lk.id}.bonus"
+    if path[:2] == ("no_deal", "outcomes"):
+        return f"no_deal.outcomes.{scenario.no_deal.outcomes[path[2]].id}.p"
     return ".".join(map(str, path))
 
 
@@ -239,7 +241,7 @@ def _prune(brackets, cands, P, keep):
 
 def _verified(scenario, sm, params, x, p, base_accepts, path, value) -> bool:
     """Recompile with the number at ``value`` and check that the verdict flipped."""
-    if path[0] == "parties":
+    if path[0] in ("parties", "no_deal"):
         cs = compile_scenario(scenario, params, overrides={path: value})
     else:
         trie: dict = {}

@@ -321,15 +321,15 @@ def _rebuild(node, trie: dict):
     return node.model_copy(update={k: sub(getattr(node, k), t) for k, t in trie.items()})
 
 
-#: Allowed range of each kind of party number that :func:`widen` spreads.
-_WIDEN_BOUNDS = {field: clip_bounds(field) for field in ("reservation", "values", "weights", "linkages")}
+#: Allowed range of each kind of party (and no-deal) number that :func:`widen` spreads.
+_WIDEN_BOUNDS = {field: clip_bounds(field) for field in ("reservation", "values", "weights", "linkages", "cost", "p")}
 
 
 def widen(scenario, width: float | None = None, dist: str | None = None):
     """A copy whose certain party numbers become ranges around their points.
 
-    Reservations, weights, values and linkage bonuses that are plain points
-    get ``low``/``high`` at ``point -/+ width`` (clipped to the number's
+    Reservations, weights, values, linkage bonuses and the no-deal
+    probabilities and costs that are plain points get ``low``/``high`` at ``point -/+ width`` (clipped to the number's
     allowed bounds), keeping their evidence; numbers that already have a range
     or a distribution are left alone. ``width=None`` takes each number's
     ``CONFIDENCE_SPREAD`` (medium when it states no confidence), so weak
@@ -342,15 +342,15 @@ def widen(scenario, width: float | None = None, dist: str | None = None):
     (0.45, 0.55)
     """
     from negosim.scenario.numbers import CONFIDENCE_SPREAD
-    from negosim.scenario.schema import iter_numbers
+    from negosim.scenario.schema import iter_numbers, number_kind
     if dist not in (None, "uniform", "triangular"):
         raise NegosimError("widen() makes uniform or triangular ranges")
     trie: dict = {}
     for path, num in iter_numbers(scenario):
-        if path[0] != "parties" or path[2] not in _WIDEN_BOUNDS or num.uncertain:
+        if path[0] not in ("parties", "no_deal") or number_kind(path) not in _WIDEN_BOUNDS or num.uncertain:
             continue
         w = width if width is not None else CONFIDENCE_SPREAD[num.confidence or "medium"]
-        lo, hi = _WIDEN_BOUNDS[path[2]]
+        lo, hi = _WIDEN_BOUNDS[number_kind(path)]
         v = num.point
         low, high = max(lo, v - w), min(hi, v + w)
         if not low < high:

@@ -279,7 +279,7 @@ class ZoneTest:
         #: Pairs of half rows one test visits at most (the work of one row), when the blocks are kept.
         self.pairs = sum(b.A.n * b.B.n for b in self.blocks)
         self.witnesses = self._witnesses()
-        self.witness_red, self.witness_needed = stacked_scores(cs, range(cs.n_provisions), self.witnesses)[1:]
+        self.witness_needed = stacked_scores(cs, range(cs.n_provisions), self.witnesses)[2]
         if not kept:
             self.blocks = None
 
@@ -323,7 +323,8 @@ class ZoneTest:
             return np.zeros(tables["reservation"].shape[0], dtype=bool)
         util = stacked_scores(self.cs, range(self.cs.n_provisions), self.witnesses, wv=tables["wv"],
                               weights=tables["weights"], bonus=tables["bonus"], flags=False)[0]
-        ok = accepts(util, self.witness_red[None], tables["reservation"])
+        # No red line of a needed party fires on a zone member, and red lines depend on no number.
+        ok = accepts(util, False, tables["reservation"])
         return unanimous(ok, self.witness_needed[None]).any(axis=1)
 
     def nonempty(self, tables: dict) -> np.ndarray:

@@ -100,5 +100,9 @@ class UnsourcedWarning(NegosimWarning):
     """Numbers without a source or an explicit assumption."""
 
 
+class NoDealUnusedWarning(NegosimWarning):
+    """A scenario has a no_deal section but no party's reservation is ``no_deal``."""
+
+
 class ScaleConventionWarning(NegosimWarning):
     """A party's values of a weighted provision do not run from 0 (its worst option) to 1 (its best)."""

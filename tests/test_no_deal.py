@@ -373,6 +373,9 @@ def test_validate_points_at_each_no_deal_error(tmp_path, name, edit, marker, mes
 
 
 def test_an_unused_no_deal_section_is_a_warning(tmp_path):
+    from negosim.errors import NoDealUnusedWarning
+    with pytest.warns(NoDealUnusedWarning, match="no_deal section is unused"):
+        scenario(yaml.safe_load(HAND.replace("reservation: no_deal", "reservation: 0.5")))
     path = tmp_path / "unused.yaml"
     path.write_text(HAND.replace("reservation: no_deal", "reservation: 0.5"))
     r = run_cli("validate", str(path))

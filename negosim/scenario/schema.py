@@ -28,7 +28,7 @@ from typing import Annotated, Any, Iterator, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Tag, Field, StrictBool, StrictInt, field_validator, model_validator
 
-from negosim.errors import NegosimWarning, PathError, WeightsNormalizedWarning
+from negosim.errors import NoDealUnusedWarning, PathError, WeightsNormalizedWarning
 from negosim.limits import MAX_PARTIES, MAX_PROTOCOL_COUNT
 from .numbers import (BonusNumber, Confidence, CostNumber, Support, DiscountNumber, DriftNumber, FiniteFloat, Number,
                       PositiveNumber, ProbabilityNumber, ReservationNumber, UnitNumber, WeightNumber, bounds_text)
@@ -208,10 +208,6 @@ class NoDeal(BaseModel):
                                     "(probabilities sum to 1).")
     cost: dict[str, CostNumber] = Field({}, description="party -> its cost of fighting on, in utility "
                                         f"units, in {bounds_text('cost')}.")
-
-
-class NoDealUnusedWarning(NegosimWarning):
-    """A scenario has a no_deal section but no party's reservation is ``no_deal``."""
 
 
 class Effect(BaseModel):

@@ -53,29 +53,45 @@ def package_verdicts(s, package: dict[str, str]) -> dict[str, dict]:
     def combo(mapping):
         return {provs.index(prov): set([ref] if isinstance(ref, str) else ref) for prov, ref in mapping.items()}
 
-    out = {}
-    for name, party in s.parties.items():
+    def utility(name, party, pkg):
+        """Weighted values plus linkage bonuses of one package (docs/model.md, "Utilities")."""
         w = [max(nums[(name, "weights", prov)], 0.0) for prov in provs]
         total = sum(w)
         if s.aggregation == "mean_of_addressed":
             exact = [Fraction(v) / sum(map(Fraction, w)) for v in w]
-            addressed = [j for j, prov in enumerate(provs) if not s.provisions[prov].options[package[prov]].absent]
+            addressed = [j for j, prov in enumerate(provs) if not s.provisions[prov].options[pkg[prov]].absent]
         else:
             addressed = list(range(len(provs)))
-        q = [quanta(w[j] / total * min(max(nums.get((name, "values", provs[j], package[provs[j]]), 0.0), 0.0), 1.0))
+        q = [quanta(w[j] / total * min(max(nums.get((name, "values", provs[j], pkg[provs[j]]), 0.0), 0.0), 1.0))
              for j in addressed]
         base = Fraction(sum(q)) * QUANTUM
         if s.aggregation == "mean_of_addressed":
             den = sum((exact[j] for j in addressed), Fraction(0))
             base = base / den if den > 0 else Fraction(0)
-        fired = [lk.id for lk in party.linkages if fires(combo(lk.when), x)]
-        u = base + sum(quanta(nums[(name, "linkages", i)]) for i in fired) * QUANTUM
+        at = {j: pkg[prov] for j, prov in enumerate(provs)}
+        fired = [lk.id for lk in party.linkages if fires(combo(lk.when), at)]
+        return base + sum(quanta(nums[(name, "linkages", i)]) for i in fired) * QUANTUM, fired
+
+    def reservation(name, party):
+        """A number, or for ``no_deal`` the expected utility of the outcomes less the cost
+        (docs/model.md, "No deal"; probabilities clipped at 0 and renormalised; no red lines)."""
+        if party.reservation != "no_deal":
+            return nums[(name, "reservation")]
+        ps = [Fraction(max(nums[("no_deal", "outcomes", o.id)], 0.0)) for o in s.no_deal.outcomes]
+        sq = {prov: k for prov, pr in s.provisions.items() for k, opt in pr.options.items() if opt.status_quo}
+        expected = sum((pk / sum(ps) * utility(name, party, {**sq, **o.package})[0]
+                        for pk, o in zip(ps, s.no_deal.outcomes)), Fraction(0))
+        return float(expected - Fraction(nums[("no_deal", "cost", name)]))
+
+    out = {}
+    for name, party in s.parties.items():
+        u, fired = utility(name, party, package)
         red = [r.id for r in party.red_lines if fires(combo(r.forbid), x)]
         if party.veto in ("all", "none"):
             needed = party.veto == "all"
         else:  # needed when a listed provision leaves its status quo
             needed = any(not s.provisions[prov].options[package[prov]].status_quo for prov in party.veto)
-        res = nums[(name, "reservation")]
+        res = reservation(name, party)
         out[name] = {"utility": u, "red_lines": red, "linkages": fired, "needed": needed,
                      "accepts": not red and float(u) >= res - TOLERANCE, "reservation": res}
     return out

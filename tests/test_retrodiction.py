@@ -290,18 +290,41 @@ def test_the_two_april_rounds_model_moscow_alike(rounds):
     assert rounds["freeze"].parties == rounds["counter"].parties
 
 
-@pytest.mark.parametrize("name", FACT_NAMES)
+# Facts the model no longer reproduces since every reservation is derived from what fighting on
+# brings (the no_deal section of base.yaml and the round files, issue 13.3). The numbers were
+# derived from the articles first and not retuned to restore these; docs/calibration.md says why
+# each fails ("What changed with no_deal").
+_MOSCOW_LOW = ("Moscow's derived fallback (0.02 in December, 0.04 in April) is below its utility of "
+               "almost any package: its status-quo options are its worst on nearly every provision, and no "
+               "option expresses a war aim beyond the four regions, so fighting on is worth little to it")
+_KYIV_LOW = ("Kyiv's derived fallback (0.56; 0.54 in April) is below its old bracket (0.70-0.79): fighting on "
+             "risks the rest of Donbas and costs it, so Kyiv accepts more than the articles report")
+KNOWN_MISSES = {
+    "moscow_treats_framework20_as_a_starting_point": _MOSCOW_LOW + ": it accepts the 20-point text (+0.207)",
+    "kyiv_accepts_a_bare_ceasefire_moscow_does_not": _MOSCOW_LOW + ": it accepts a bare ceasefire (+0.117)",
+    "kyiv_rejects_nato_restrictions_even_with_a_ceasefire": _KYIV_LOW + ": the ceasefire with NATO renounced "
+                                                            "(0.679) passes it",
+    "kyiv_counterproposes_rather_than_accept_the_april_plan": _KYIV_LOW + ": it accepts the April US "
+                                                              "proposals (+0.142)",
+    "washington_does_not_take_the_counterproposal_as_is": (
+        "Washington's derived April fallback (0.17: its status-quo options are its worst on most provisions) "
+        "is below its April utility of Kyiv's counterproposal (0.36)"),
+}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[n]))
+                                  if n in KNOWN_MISSES else n for n in FACT_NAMES])
 def test_fact_holds(rounds, name):
     f = FACTS[FACT_NAMES.index(name)]
     assert f.check(rounds), f"{f.name} fails ({f.source}: {f.quote!r})"
 
 
 # Known miss: since the values were rescaled to the 0-1 convention (docs/calibration.md), equal
-# weights break no fact. Before, they broke only Washington's verdict on the counterproposal
-# (margin -0.050, now -0.230 after its Donbas, army and troops values were rescaled). The facts rest
-# on rankings, red lines and reservation brackets; none tests the weights.
+# weights break no fact. Before, they broke only Washington's verdict on the counterproposal,
+# which (with the no-deal fallbacks) is itself a known miss now. The facts that hold rest on
+# rankings and red lines; none tests the weights.
 EQUAL_WEIGHTS_MISS = pytest.mark.xfail(strict=True, reason=(
-    "after the scale-convention rescale no fact depends on the weights: equal weights break none"))
+    "no fact that holds depends on the weights: equal weights break none"))
 
 
 @pytest.mark.parametrize("mutation", [pytest.param(m, marks=EQUAL_WEIGHTS_MISS) if m == "equal_weights" else m
@@ -309,7 +332,8 @@ EQUAL_WEIGHTS_MISS = pytest.mark.xfail(strict=True, reason=(
 def test_mutation_breaks_a_fact(rounds, mutation):
     mutated = {k: MUTATIONS[mutation](s) for k, s in rounds.items()}
     assert mutated != rounds
-    broken = failing(mutated)
+    # Only a fact that holds on the shipped rounds can be broken (the known misses fail anyway).
+    broken = set(failing(mutated)) - set(failing(rounds))
     assert broken, f"no fact fails after {mutation}"
 
 

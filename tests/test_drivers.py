@@ -141,9 +141,13 @@ def test_a_weight_is_tested_at_points_of_its_range_and_said_so():
                                                                            **ASSUMED}},
                           "values": {"p": {"a": 1.0, "b": 0.0}, "q": {"c": 0.0}}}},
         "draft": {"p": "a", "q": "c"}})
-    z = by_id(find_drivers(s))["zone"]
+    found = by_id(find_drivers(s))
+    z = found["zone"]
     assert [d.name for d in z.drivers] == ["parties.x.weights.q"]
     w = z.drivers[0]
+    # The draft is a: x's verdict on it flips at the same weight, and a verdict is monotone in a weight.
+    v = found["draft.x"].drivers
+    assert [d.name for d in v] == ["parties.x.weights.q"] and v[0].exact and v[0].to == pytest.approx(w.to, abs=1e-7)
     flip = 0.5 / (0.45 - 1e-9) - 0.5
     assert not w.exact and w.to == pytest.approx(flip, abs=1e-7)
     assert w.share == pytest.approx(flip - 0.5, abs=1e-7)

@@ -558,12 +558,13 @@ def find_drivers(scenario, params: dict[str, float] | None = None, analysis=None
     flips_v = _scan([_Cand(c.col, c.point, c.lo, c.hi) for c in live], V0, verdicts, now_v, BISECT)
     flips_z = _scan(live, V0, zone, np.array([zone_now]), ZONE_BISECT, tick)
 
-    def drivers_of(found, res) -> list[Driver]:
-        best: dict[int, float] = {}
+    def drivers_of(found, res, zone_result=False) -> list[Driver]:
+        best: dict[int, Driver] = {}
         for (r, ci, _), t in found.items():
             if r != res:
                 continue
-            d = _driver(scenario, lay, live[ci], t)
+            # A verdict is monotone in every number (module doc); the zone only in some.
+            d = _driver(scenario, lay, live[ci], t, exact=live[ci].exact or not zone_result)
             if ci not in best or d.share < best[ci].share:
                 best[ci] = d
         return sorted(best.values(), key=lambda d: (d.share, abs(d.to - d.point), d.name))
@@ -578,7 +579,7 @@ def find_drivers(scenario, params: dict[str, float] | None = None, analysis=None
     for kind, k in (("draft", 0), ("zone", None), ("nash", 1)):
         if kind == "zone":
             h = Headline("zone", "zone", None, "the zone of agreement", zone_now, zone_size=analysis.zone_size,
-                         drivers=drivers_of(flips_z, 0))
+                         drivers=drivers_of(flips_z, 0, zone_result=True))
             h.reason = "" if h.drivers else why_none
             heads.append(h)
             continue
@@ -601,8 +602,8 @@ def find_drivers(scenario, params: dict[str, float] | None = None, analysis=None
                    None if nash is None else nash.index)
 
 
-def _driver(scenario, lay, c: _Cand, to: float) -> Driver:
+def _driver(scenario, lay, c: _Cand, to: float, exact: bool) -> Driver:
     num = lay.numbers[c.col]
     path = lay.paths[c.col]
     return Driver(path, number_name(scenario, path), c.point, float(to), (c.lo, c.hi), grade(num), num.source,
-                  num.quote, num.assumption, c.exact)
+                  num.quote, num.assumption, exact)

@@ -176,7 +176,8 @@ class Headline:
         """The headline as ``(text, tag)`` pieces: tag ``"assumed"`` marks what rests on an assumption,
         ``"grade"`` any other grade; the terminal and the report style them, :meth:`sentence` joins them."""
         subject = self.subject()
-        subject = subject[0].upper() + subject[1:]
+        if self.kind == "zone":  # the others start with the party's label, as written
+            subject = subject[0].upper() + subject[1:]
         if self.now is None:
             return [(f"{subject}: {self.reason}.", None)]
         if not self.drivers:

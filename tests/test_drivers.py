@@ -163,6 +163,7 @@ def test_red_lines_points_and_not_needed_parties_are_explained():
     data["parties"]["x"]["red_lines"] = [{"id": "never_a", "forbid": {"p": "a"}}]
     h = by_id(find_drivers(Scenario.model_validate(data)))["draft.x"]
     assert h.now is False and not h.drivers and "red line never_a, which no number changes" in h.reason
+    assert h.red_lines == ["never_a"]
 
 
 def test_parameters_hold_their_values_and_are_never_moved():
@@ -310,8 +311,8 @@ def test_cli_json_has_drivers_only_when_asked(tmp_path, cli):
     drivers = [x for h in d["headlines"] for x in h["drivers"]]
     assert drivers and all(set(x) == keys for x in drivers)
     for h in d["headlines"]:
-        assert set(h) == {"id", "kind", "party", "now", "needed", "zone_size", "drivers", "assumed", "reason",
-                          "text"}
+        assert set(h) == {"id", "kind", "party", "now", "needed", "zone_size", "red_lines", "drivers", "assumed",
+                          "reason", "text"}
         shares = [x["share_of_range"] for x in h["drivers"]]
         assert shares == sorted(shares) and h["assumed"] == sum(x["assumed"] for x in h["drivers"])
     bad = cli("analyze", str(path), "--drivers", "--max-work", "10")

@@ -194,16 +194,10 @@ def print_drivers(drivers, con: Console) -> None:
     if hang:
         con.print(Text(f"{len(hang)} of {len(drivers.headlines)} headline results hang on an assumed number: "
                        + ", ".join(h.subject() for h in hang) + ".", style=_GRADE_STYLE["assumed"]))
-    kind = None
-    for h in drivers.headlines:
-        if h.kind != kind:
-            con.print()
-        if h.now is None:  # no Nash point: one line for every party
-            if h.kind != kind:
-                con.print(Text(f"No verdict on the Nash point: {h.reason}."))
-            kind = h.kind
-            continue
-        kind = h.kind
+    # The results that hang on numbers first, each with its drivers; then, in one paragraph each,
+    # those no single number flips, those held by a red line, and the missing Nash point.
+    for h in (h for h in drivers.headlines if h.drivers):
+        con.print()
         line = Text()
         for text, tag in h.segments():
             line.append(text, style=_GRADE_STYLE.get(tag) if tag else None)
@@ -220,6 +214,19 @@ def print_drivers(drivers, con: Console) -> None:
         if len(h.drivers) > DRIVERS_SHOWN:
             con.print(Padding(Text(f"and {len(h.drivers) - DRIVERS_SHOWN} more (--json lists every one)",
                                    style="dim"), (0, 0, 0, 4)))
+    free = [h for h in drivers.headlines if h.now is not None and not h.drivers and not h.red_lines]
+    if free:
+        con.print()
+        con.print(Text(f"No single number flips these within its evidence range ({drivers.numbers_tried} "
+                       "uncertain numbers that move utilities or reservations tried): "
+                       + "; ".join(h.subject() for h in free) + "."))
+    for h in (h for h in drivers.headlines if h.red_lines):
+        con.print()
+        con.print(Text(h.sentence()))
+    missing = [h for h in drivers.headlines if h.now is None]
+    if missing:
+        con.print()
+        con.print(Text(f"No verdict on the Nash point: {missing[0].reason}."))
     con.print()
     con.print(Text(f"{drivers.numbers_tried} uncertain numbers tried; {drivers.zone_tests:,} exact zone tests "
                    f"in {drivers.seconds:.1f} s.", style="dim"))

@@ -150,6 +150,7 @@ class Headline:
     drivers: list[Driver] = field(default_factory=list)
     reason: str = ""
     zone_size: int | None = None
+    red_lines: list[str] = field(default_factory=list)
 
     @property
     def assumed(self) -> list[Driver]:
@@ -200,7 +201,8 @@ class Headline:
 
     def to_json(self) -> dict:
         return {"id": self.id, "kind": self.kind, "party": self.party, "now": self.now, "needed": self.needed,
-                "zone_size": self.zone_size, "drivers": [d.to_json() for d in self.drivers],
+                "zone_size": self.zone_size, "red_lines": self.red_lines,
+                "drivers": [d.to_json() for d in self.drivers],
                 "assumed": len(self.assumed), "reason": self.reason, "text": self.sentence()}
 
 
@@ -595,9 +597,9 @@ def find_drivers(scenario, params: dict[str, float] | None = None, analysis=None
             h = Headline(f"{kind}.{party}", kind, party, label[party], bool(now_v[col]),
                          needed=bool(needed[p, k]), drivers=drivers_of(flips_v, col))
             if not h.drivers:
-                crossed = reds[kind][party]
-                h.reason = (f"it crosses red line {', '.join(crossed)}, which no number changes" if crossed
-                            and not h.now else why_none)
+                crossed = reds[kind][party] if not h.now else []
+                h.red_lines = list(crossed)
+                h.reason = f"it crosses red line {', '.join(crossed)}, which no number changes" if crossed else why_none
             heads.append(h)
     return Drivers(heads, len(live), state["done"], time.monotonic() - t_start,
                    None if nash is None else nash.index)

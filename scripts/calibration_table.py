@@ -71,7 +71,8 @@ def tables(draws: int, seed: int) -> str:
                       solutions=False)
     fitted = sum(o.role == "fitted" for o in april.observations)
     out += [f"**Fitted on April 2025 only** ({fitted} observations): kept {april.kept:,} of {april.draws:,} "
-            f"draws ({_pct(april.share)}); hit rate {_rate(april.predictions)}.", "",
+            f"draws ({_pct(april.share)}); hit rate {_rate(april.predictions)}, without the red-line ones "
+            f"{_rate([o for o in april.predictions if not o.red_line])}.", "",
             "| held-out observation | draft | party | grade | observed | p_accept | 95 % interval | hit | red line |",
             "|---|---|---|---|---|---|---|---|---|"]
     for o in april.predictions:
@@ -79,6 +80,12 @@ def tables(draws: int, seed: int) -> str:
         out.append(f"| `{o.id}` | {o.scenario} | {o.party} | {o.supports} | "
                    f"{'accepts' if o.observed else 'does not'} | {_p(o.p_accept)} | {ci} | {_hit(o)} | "
                    f"{'yes' if o.red_line else ''} |")
+    prior = calibrate(loaded, obs, draws=draws, seed=seed, hold_out=rounds, solutions=False)
+    out += ["", "Every observation under the prior (nothing fitted; every draw kept):", "",
+            "| observation | round | party | observed | prior p_accept | red line |", "|---|---|---|---|---|---|"]
+    for o in prior.observations:
+        out.append(f"| `{o.id}` | {o.round} | {o.party} | {'accepts' if o.observed else 'does not'} | "
+                   f"{_p(o.p_accept)} | {'yes' if o.red_line else ''} |")
     out += ["", "What the April fit does to the uncertain deciding numbers (5 % / median / 95 %):", "",
             "| deciding number | stretch | prior | posterior |", "|---|---|---|---|"]
     for name, q in april.prior.items():

@@ -496,10 +496,13 @@ def test_shipped_scenario_frontier_and_package(tmp_path):
     ax = fig.axes[0]
     assert len(_offsets(ax, "pareto")) == a.pareto_size > 0
     assert by_gid(ax, "packages")[0].get_array().sum() == pytest.approx(a.space_size, rel=1e-9)
-    # A zone this small is enlarged in an inset that shows the same front.
-    (inset,) = [c for c in ax.child_axes if c.get_gid() == "zoom"]
-    assert len(_offsets(inset, "pareto")) == a.pareto_size
-    assert drawn_count(by_gid(inset, "zone")[0]) == a.zone_size
+    # A zone in a small corner is enlarged in an inset that shows the same front (since the no-deal
+    # fallbacks the shipped zone holds millions of packages and may need none).
+    insets = [c for c in ax.child_axes if c.get_gid() == "zoom"]
+    assert len(insets) <= 1
+    for inset in insets:
+        assert len(_offsets(inset, "pareto")) == a.pareto_size
+        assert drawn_count(by_gid(inset, "zone")[0]) == a.zone_size
     save_figure(fig, tmp_path / "f.png")
     _png_ok(tmp_path / "f.png")
     save_figure(package_figure(sub), tmp_path / "p.png")

@@ -332,7 +332,9 @@ def test_the_terminal_report(pair, capsys):
     text = " ".join(capsys.readouterr().out.split())
     r = reservation_draws(3000)
     kept = int((0.4 < r - TOLERANCE).sum())
-    assert f"Kept {kept:,} of 3,000 draws ({100 * kept / 3000:.1f} %)" in text
+    assert f"Kept {kept:,} of 3,000 draws ({100 * kept / 3000:.2g} %)" in text and "rough" not in text
+    assert main(["calibrate", str(pair / "one.yaml"), "--draws", "50"]) == 0
+    assert "draws kept: the ranges and probabilities below are rough" in " ".join(capsys.readouterr().out.split())
     assert "Fitted on 1 observations; held out: 2025-02" in text
     assert "Hit rate on the held-out observations: 1 of 1 (1.000)" in text
     assert "parties.x.reservation" in text and "two_2025_02 (2025-02): posterior probability" in text

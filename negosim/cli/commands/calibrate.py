@@ -9,6 +9,8 @@ from pathlib import Path
 from negosim.cli.argtypes import int_in, seed
 from negosim.limits import MAX_DRAWS
 
+#: Fewer kept draws than this get a warning that the posterior is rough.
+FEW_KEPT = 100
 #: The observation file looked for beside the first FILE when --observations is not given.
 DEFAULT_OBSERVATIONS = "observations.yaml"
 
@@ -28,8 +30,8 @@ def add_parser(sub) -> None:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--observations", metavar="OBS.yaml", default=None,
                    help=f"the observation file (default: {DEFAULT_OBSERVATIONS} beside the first FILE)")
-    p.add_argument("--draws", type=int_in(1, MAX_DRAWS), default=20_000, metavar="N",
-                   help=f"number of draws (default 20,000, at most {MAX_DRAWS:,})")
+    p.add_argument("--draws", type=int_in(1, MAX_DRAWS), default=100_000, metavar="N",
+                   help=f"number of draws (default 100,000, at most {MAX_DRAWS:,})")
     p.add_argument("--seed", type=seed, default=0, metavar="S", help="seed of the draws (default 0)")
     p.add_argument("--hold-out", action="extend", nargs="+", default=[], metavar="ROUND",
                    help="rounds (e.g. 2025-11) whose observations are predicted instead of fitted; "
@@ -101,8 +103,11 @@ def print_calibration(result, console=None) -> None:
                   "kept): the observations and the numbers' ranges disagree, so there is no posterior and "
                   "no prediction.")
     else:
-        con.print(f"Kept {result.kept:,} of {result.draws:,} draws ({100 * result.share:.1f} %), "
+        con.print(f"Kept {result.kept:,} of {result.draws:,} draws ({100 * result.share:.2g} %), "
                   f"seed {result.seed}")
+        if result.kept < FEW_KEPT:
+            con.print(f"[yellow]Only {result.kept:,} draws kept: the ranges and probabilities below are rough "
+                      "(see the intervals); give more --draws[/yellow]")
     t = Table(title="Deciding numbers: 5 % / median / 95 % of the draws", title_justify="left")
     t.add_column("number", no_wrap=True)  # a path cut short names nothing
     for c in ("stretch", "prior", "posterior (kept)"):

@@ -63,31 +63,49 @@ def test_analyze_human_output(tmp_path, cli, monkeypatch, seed, top):
     ref = Reference(negosim.load(path), top=top)
     rows = _cells(r.stdout)
     d = ref.draft_index()
+    sc = negosim.load(path)
+
+    def label(prov, opt):  # "Provision label: Option label", as a person reads it
+        return f"{sc.provisions[prov].label}: {sc.provisions[prov].options[opt].label}"
+    draft = ref.packages[d]
     for p, party in enumerate(ref.parties):
         u, res = float(ref.util[d][p]), ref.reservation[p]
         verdict = ("accepts" if ref.accepts[d][p] else "rejects") + ("" if ref.needed[d][p] else " (not needed)")
-        why = ("crosses red line " + ", ".join(ref.red[d][p]) if ref.red[d][p]
-               else "reaches its reservation" if ref.accepts[d][p] else "below its reservation")
-        assert [party, f"{u:.3f}", f"{res:.3f}", f"{u - res:+.3f}", verdict, why] in rows, party
+        reds = {rl.id: rl for rl in sc.parties[party].red_lines}
+        drafted = dict(zip(ref.provisions, (ref.options[j][o] for j, o in enumerate(draft))))
+        crossed = [" with ".join(label(q, drafted[q]) for q in reds[r].forbid) for r in ref.red[d][p]]
+        why = ("red line: " + "; ".join(crossed) if crossed else
+               "reaches its fallback" if ref.accepts[d][p] else f"{res - u:.3f} short of its fallback")
+        cells = next(x for x in rows if x[0] == (sc.parties[party].label or party))
+        assert cells[:5] == [sc.parties[party].label or party, f"{u:.3f}", f"{res:.3f}", f"{u - res:+.3f}", verdict]
+        assert why in " ".join(r.stdout.split()), party
     assert ("Draft: every needed party accepts the draft" if d in ref.zone else "Draft: the draft is rejected") \
         in r.stdout.splitlines()
     n = len(ref.packages)
     assert (f"Packages: {n:,}   zone of agreement: {len(ref.zone):,} ({100 * len(ref.zone) / n:.3g}%)   "
             f"Pareto front: {len(ref.front)}") in r.stdout.splitlines()
-    draft = ref.packages[d]
+    flat = " ".join(r.stdout.split())
 
     def changes(i):
-        return ", ".join(f"{ref.provisions[j]}={ref.options[j][o]}"
-                         for j, o in enumerate(ref.packages[i]) if o != draft[j])
+        return [(ref.provisions[j], ref.options[j][o]) for j, o in enumerate(ref.packages[i]) if o != draft[j]]
+    titles = {"nash": "Nash", "kalai_smorodinsky": "Kalai–Smorodinsky", "egalitarian": "egalitarian",
+              "utilitarian": "utilitarian"}
     for name, i in ref.solutions.items():
-        want = [name, *(f"{float(u):.3f}" for u in ref.util[i]), changes(i)] if i is not None else \
-            [name, "-", "-", "-", "none"]
-        assert want in rows, name
+        # points at the same package share one row: "Nash = egalitarian"
+        same = " = ".join(titles[k] for k, j in ref.solutions.items() if j == i)
+        if i is None:
+            assert f"{same}: none" in flat, name
+            continue
+        row = next(x for x in rows if x[0] == same)
+        assert row[1:] == [f"{float(u):.3f}" for u in ref.util[i]], name
+        c = changes(i)
+        assert (f"{same} ({len(c)} change{'s' if len(c) != 1 else ''} from the draft): "
+                + (", ".join(label(q, o) for q, o in c) or "(the draft)")) in flat, name
     assert (f"Minimal repairs: {ref.repair_size} provision(s) to change; {ref.repair_count:,} such repairs; "
             f"best {len(ref.repairs)} by Nash product:") in r.stdout.splitlines()
     for k, i in enumerate(ref.repairs, 1):
-        row = next(x for x in rows if x[0] == str(k))
-        assert row[1:3] == [changes(i), f"{ref.nash_product(i):.4g}"], k
+        assert f"(Nash product {ref.nash_product(i):.4g})" in flat, k
+        assert "ids: " + ", ".join(f"{q}={o}" for q, o in changes(i)) in flat, k
 
 
 def test_validate_ok_and_bad(tmp_path, cli):

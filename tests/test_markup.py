@@ -71,6 +71,7 @@ def test_the_markup_in_repairs_and_red_lines_is_kept(tmp_path):
     write(tmp_path, "a.yaml", "keep")
     write(tmp_path, "g.yaml", "[/i]give")
     out = " ".join(run_cli("analyze", "a.yaml", cwd=tmp_path, timeout=120).stdout.split())
-    assert "land=[b]half" in out  # the best repair names the option id as written
+    assert "land=[b]half" in out  # the best repair's ids line names the option id as written
     out = " ".join(run_cli("analyze", "g.yaml", cwd=tmp_path, timeout=120).stdout.split())
-    assert "crosses red line [/red]" in out and "[/bold] round one" in out
+    # the red line by the labels of the options that cross it
+    assert "on a red line, [bold]x: [/red]Give" in out and "[/bold] round one" in out

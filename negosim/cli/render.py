@@ -1,4 +1,11 @@
-"""Readable terminal output (rich tables) for analysis results.
+"""Readable terminal output for analysis results: the brief, then the tables and lists behind it.
+
+Everything a person reads names parties, provisions and options by their
+labels (:mod:`negosim.brief`); ids appear only in a dim line where a user
+needs them to write YAML or ``--package``. Output must read at 80 columns
+(the width of a pipe): lists are wrapped at their commas by :func:`wrap_items`
+and sentences at spaces, so no label or reason is cut mid-word; tables hold
+only short cells (numbers, verdicts, labels).
 
 Example
 -------
@@ -12,69 +19,127 @@ random-2x3x2-seed0...
 
 from __future__ import annotations
 
+import textwrap
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
+
+from negosim.brief import (brief, change_texts, changes, common_changes, number_label, party_label,
+                           provision_label, red_line_options, solution_groups, solution_title)
 
 # Every text that comes from a scenario (names, labels, ids, reasons that quote them) goes
-# through escape(): rich reads '[/red]' or '[bold]' in it as markup, and a closing tag with
-# nothing open is a MarkupError that would end the command.
+# through escape() or into a plain Text: rich reads '[/red]' or '[bold]' in markup as a tag,
+# and a closing tag with nothing open is a MarkupError that would end the command.
 
 
 def _fmt(x: float) -> str:
     return f"{x:.3f}"
 
 
-def _diff(package: dict[str, str], draft: dict[str, str]) -> str:
-    changes = [f"{p}={o}" for p, o in package.items() if draft.get(p) != o]
-    return escape(", ".join(changes)) if changes else "(the draft)"
+def wrap_items(items: list[str], width: int, first: str = "", indent: str = "    ", end: str = "") -> list[str]:
+    """Lines of ``first`` followed by ``items`` joined with ", ", broken only after a comma.
+
+    An item longer than a whole line is broken at its spaces (never inside a word,
+    unless one word is longer than the line). Every line but the first starts
+    with ``indent``.
+
+    >>> wrap_items(["Kyiv-held Donbas: Kyiv keeps it", "Security guarantee: None"], 44, "Changes: ")
+    ['Changes: Kyiv-held Donbas: Kyiv keeps it,', '    Security guarantee: None']
+    >>> wrap_items(["Security guarantee: None"], 30, "The changes of the Nash point: ")
+    ['The changes of the Nash point:', '    Security guarantee: None']
+    """
+    width = max(width, len(indent) + 20)
+    lines, line, fresh = [], first, True  # fresh: nothing of the items on this line yet
+    for k, item in enumerate(items):
+        piece = item + ("," if k < len(items) - 1 else end)
+        sep = "" if fresh else " "
+        if len(line) + len(sep) + len(piece) <= width:
+            line, fresh = line + sep + piece, False
+            continue
+        if not fresh:
+            lines.append(line)
+            line, sep = indent, ""
+        if len(line) + len(sep) + len(piece) <= width:
+            line, fresh = line + sep + piece, False
+        else:  # one item longer than a line: break it at its spaces
+            parts = textwrap.wrap(line + sep + piece, width, subsequent_indent=indent,
+                                  break_long_words=False, break_on_hyphens=False)
+            lines += parts[:-1]
+            line, fresh = parts[-1], False
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
 
 
-def _why(v) -> str:
-    """A short reason for a table cell (the full one is Verdict.reason())."""
+def print_items(con: Console, items: list[str], first: str = "", indent: str = "    ", style: str | None = None,
+                end: str = "") -> None:
+    """Print :func:`wrap_items` at the console's width (plain text: no markup is read)."""
+    for line in wrap_items(items, con.width, first, indent, end):
+        con.print(Text(line, style=style or ""), no_wrap=True, overflow="ignore", crop=False)
+
+
+def _why(scenario, v, draft) -> str:
+    """A short reason for a table cell, in labels (the full one is Verdict.reason())."""
     if v.red_lines:
-        return "crosses red line " + escape(", ".join(v.red_lines))
-    return "reaches its reservation" if v.accepts else "below its reservation"
+        return "red line: " + "; ".join(" with ".join(red_line_options(scenario, v.party, r, draft))
+                                        for r in v.red_lines)
+    return "reaches its fallback" if v.accepts else f"{v.reservation - v.utility:.3f} short of its fallback"
+
+
+def print_brief(scenario, result, con: Console, distance=None, lines: list[str] | None = None) -> None:
+    """The brief (:func:`negosim.brief.brief`), one paragraph a sentence, wrapped at spaces."""
+    for sentence in lines if lines is not None else brief(scenario, result, distance):
+        con.print(Text(sentence))
 
 
 def print_analysis(scenario, result, console: Console | None = None, width: int | None = None,
-                   distance=None, probabilities=None, drivers=None) -> None:
-    """Print verdicts, zone, solution points and repairs as tables.
+                   distance=None, probabilities=None, drivers=None, brief_lines: list[str] | None = None) -> None:
+    """Print the brief, then verdicts, zone, solution points and repairs.
 
     ``distance`` (from :func:`negosim.uncertainty.distance_to_yes.distance_to_yes`),
     ``probabilities`` (an :class:`negosim.uncertainty.acceptance.AcceptanceReport`) and
     ``drivers`` (from :func:`negosim.uncertainty.drivers.find_drivers`) are printed
-    after them when given.
+    after them when given. ``brief_lines``: the brief's sentences when already built.
     """
     con = console or Console(width=width, soft_wrap=False)
-    _print_analysis(scenario, result, con)
+    _print_analysis(scenario, result, con, distance, brief_lines)
     if distance is not None:
-        print_distance(distance, con)
+        print_distance(distance, con, scenario)
     if probabilities is not None:
-        print_probabilities(probabilities, result.compiled.package_dict(result.compiled.draft), con)
+        print_probabilities(probabilities, result.compiled.package_dict(result.compiled.draft), con, scenario)
     if drivers is not None:
         print_drivers(drivers, con)
 
 
-def print_distance(distance: dict, con: Console) -> None:
-    """Each party's distance to yes (or to no): the one number whose smallest change flips its verdict."""
-    t = Table(title="Distance to yes: the smallest change of one number, within its evidence range, "
-                    "that flips each verdict", title_justify="left")
-    t.add_column("party")
-    t.add_column("verdict")
-    t.add_column("flips if this number", overflow="fold")
-    t.add_column("moves", justify="right")
-    t.add_column("of range", justify="right")
+def print_distance(distance: dict, con: Console, scenario=None) -> None:
+    """Each party's distance to yes (or to no): the one number whose smallest change flips its verdict.
+
+    Parties no number flips for the same reason share one line.
+    """
+    con.print()
+    con.print(Text("Distance to yes: the smallest change of one number, within its evidence range, that flips "
+                   "each verdict", style="bold"))
+    name_of = (lambda p: party_label(scenario, p)) if scenario is not None else (lambda p: p)
+    same: dict[str, list[str]] = {}
     for party, d in distance.items():
-        verdict = "[green]accepts[/green]" if d.accepts else "[red]rejects[/red]"
-        if not d.needed:
-            verdict += " [dim](not needed)[/dim]"
+        verdict = "accepts" if d.accepts else "rejects"
+        who = f"{name_of(party)} {verdict}" + ("" if d.needed else " (not needed)")
         if d.flip is None:
-            t.add_row(escape(party), verdict, f"[dim]{escape(d.reason)}[/dim]", "", "")
+            why = d.reason
+            if not d.accepts and why.startswith("crosses red line"):
+                why = "on a red line; no number changes that"
+            same.setdefault(why, []).append(who)
             continue
         f = d.flip
-        t.add_row(escape(party), verdict, escape(f.name), f"{f.point:.4g} -> {f.to:.4g}", f"{100 * f.share:.0f}%")
-    con.print(t)
+        name = number_label(scenario, f.path) if scenario is not None else f.name
+        con.print(Text(f"{who}; {'rejects' if d.accepts else 'accepts'} if {name} moves {f.point:.4g} -> "
+                       f"{f.to:.4g} ({100 * f.share:.0f} % of its range)"))
+        if name != f.name:
+            con.print(Text(f"    {f.name}", style="dim"))
+    for why, who in same.items():
+        con.print(Text(f"{', '.join(who)}: {why}"))
 
 
 def _odds(o) -> str:
@@ -82,9 +147,11 @@ def _odds(o) -> str:
     return f"{o.p:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
-def print_probabilities(report, draft: dict[str, str], con: Console) -> None:
+def print_probabilities(report, draft: dict[str, str], con: Console, scenario=None) -> None:
     """Acceptance probabilities of the best packages and the most robust package."""
     pct = f"{100 * report.confidence:g}%"
+    label = (lambda p: party_label(scenario, p)) if scenario is not None else (lambda p: p)
+    con.print()
     t = Table(title=f"Acceptance probabilities over {report.samples:,} draws of {report.uncertain_numbers} "
                     f"uncertain numbers (seed {report.seed}; {pct} Wilson interval for all; "
                     "* consent not needed; per-party intervals in --json)", title_justify="left")
@@ -92,78 +159,143 @@ def print_probabilities(report, draft: dict[str, str], con: Console) -> None:
     t.add_column("all needed accept", justify="right")
     parties = list(report.packages[0].parties) if report.packages else []
     for p in parties:
-        t.add_column(escape(p), justify="right")
-    t.add_column("changes from the draft", overflow="fold")
+        t.add_column(escape(label(p)), justify="right")
     for po in report.packages:
         cells = [f"{o.p:.3f}" + ("" if po.needed[p] else "*") for p, o in po.parties.items()]
-        t.add_row(escape(po.name), _odds(po.all), *cells, _diff(po.package, draft))
+        t.add_row(escape(po.name), _odds(po.all), *cells)
     con.print(t)
+    for po in report.packages:
+        _print_changes(con, scenario, f"{po.name}: ", po.package, draft)
     r = report.robust
     if r is None:
         if report.robust_error is not None:
-            con.print(f"Most robust package: not searched ({escape(str(report.robust_error))})")
+            con.print(Text(f"Most robust package: not searched ({report.robust_error})"))
         else:
-            con.print(f"Most robust package: none ({escape(str(report.robust_reason))})")
+            con.print(Text(f"Most robust package: none ({report.robust_reason})"))
         return
     where = f"of all {r.searched:,} packages" if r.whole_space else f"among {r.searched:,} candidate packages"
-    con.print(f"Most robust package {where}: {_diff(r.package, draft)}; every needed party accepts it "
-              f"in {_odds(r.odds.all)} of draws ({r.any_draw:,} packages are unanimous in at least one draw).")
-    con.print(f"[dim]How sure: {escape(r.note())}.[/dim]")
+    con.print(Text(f"Most robust package {where}: every needed party accepts it in {_odds(r.odds.all)} of draws "
+                   f"({r.any_draw:,} packages are unanimous in at least one draw)."))
+    _print_changes(con, scenario, "    ", r.package, draft)
+    con.print(Text(f"How sure: {r.note()}.", style="dim"))
 
 
-def _print_analysis(scenario, result, con: Console) -> None:
+def _print_changes(con, scenario, first: str, package: dict, draft: dict, ids: bool = False) -> None:
+    """A package's changes from the draft by label, wrapped at commas (ids in a dim line when asked)."""
+    pairs = changes(scenario, package, draft)
+    if not pairs:
+        print_items(con, ["(the draft)"], first)
+        return
+    texts = change_texts(scenario, pairs) if scenario is not None else [f"{p}={o}" for p, o in pairs]
+    print_items(con, texts, first)
+    if ids:
+        print_items(con, [f"{p}={o}" for p, o in pairs], "    ids: ", "         ", style="dim")
+
+
+def _first_sentence(text: str) -> str:
+    """The first sentence of a description (its lines joined: YAML folds them anywhere).
+
+    >>> _first_sentence("The November plan: all of Donbas  to Russia. Then more.")
+    'The November plan: all of Donbas to Russia.'
+    """
+    flat = " ".join(text.split())
+    end = flat.find(". ")
+    return flat if end < 0 else flat[:end + 1]
+
+
+def _print_analysis(scenario, result, con: Console, distance=None, brief_lines=None) -> None:
     cs = result.compiled
     draft = cs.package_dict(cs.draft)
+    label = {p: party_label(scenario, p) for p in cs.party_ids}
     con.print()
-    first_line = scenario.description.strip().splitlines()[0] if scenario.description.strip() else ""
-    con.print(f"[bold]{escape(scenario.name)}[/bold]  {escape(first_line)}")
+    first_line = _first_sentence(scenario.description)
+    title = Text(scenario.name, style="bold")
+    if first_line:
+        title.append(f"  {first_line}")
+    con.print(title)
+    con.print()
+    print_brief(scenario, result, con, distance, brief_lines)
+    con.print()
     t = Table(title="Verdicts on the draft", title_justify="left")
-    for col in ("party", "utility", "reservation", "margin", "verdict", "why"):
-        t.add_column(col, justify="right" if col in ("utility", "reservation", "margin") else "left")
+    for col in ("party", "utility", "fallback", "margin", "verdict", "why"):
+        t.add_column(col, justify="right" if col in ("utility", "fallback", "margin") else "left")
     for v in result.draft.values():
-        label = scenario.parties[v.party].label or v.party if v.party in scenario.parties else v.party
         verdict = "[green]accepts[/green]" if v.accepts else "[red]rejects[/red]"
         if not v.needed:
             verdict += " [dim](not needed)[/dim]"
-        t.add_row(escape(label), _fmt(v.utility), _fmt(v.reservation), f"{v.margin:+.3f}", verdict, _why(v))
+        t.add_row(escape(label.get(v.party, v.party)), _fmt(v.utility), _fmt(v.reservation), f"{v.margin:+.3f}",
+                  verdict, escape(_why(scenario, v, draft)))
     con.print(t)
     deal = "[green]every needed party accepts the draft[/green]" if result.draft_accepted else \
         "[red]the draft is rejected[/red]"
     con.print(f"Draft: {deal}")
-    con.print(f"Packages: {result.space_size:,}   zone of agreement: {result.zone_size:,} "
-              f"({100 * result.zone_size / result.space_size:.3g}%)   Pareto front: "
-              f"{result.pareto_size if result.pareto_size is not None else '-'}")
-    t = Table(title="Solution points (changes from the draft)", title_justify="left")
+    con.print(Text(f"Packages: {result.space_size:,}   zone of agreement: {result.zone_size:,} "
+                   f"({100 * result.zone_size / result.space_size:.3g}%)   Pareto front: "
+                   f"{result.pareto_size if result.pareto_size is not None else '-'}"))
+    _print_solutions(scenario, result, con, draft, label)
+    _print_repairs(scenario, result, con, label)
+
+
+def _print_solutions(scenario, result, con, draft, label) -> None:
+    """Solution points, those at the same package once ("Nash = Kalai–Smorodinsky: ...")."""
+    cs = result.compiled
+    groups = solution_groups(result.solutions)
+    con.print()
+    t = Table(title="Solution points (each party's utility)", title_justify="left")
     t.add_column("solution")
     for p in cs.party_ids:
-        t.add_column(escape(p), justify="right")
-    t.add_column("changes from the draft", overflow="fold")
-    for name, s in result.solutions.items():
-        if s is None:
-            t.add_row(name, *["-"] * len(cs.party_ids), "none")
-        else:
-            t.add_row(name, *[_fmt(s.utilities[p]) for p in cs.party_ids], _diff(s.package, draft))
+        t.add_column(escape(label[p]), justify="right")
+    for names, s in groups:
+        cells = ["-"] * len(cs.party_ids) if s is None else [_fmt(s.utilities[p]) for p in cs.party_ids]
+        t.add_row(escape(solution_title(names)), *cells)
     con.print(t)
+    for names, s in groups:
+        if s is None:
+            con.print(Text(f"{solution_title(names)}: none (empty zone, or no gain for everyone)"))
+            continue
+        n = len(changes(scenario, s.package, draft))
+        _print_changes(con, scenario, f"{solution_title(names)} ({n} change{'s' if n != 1 else ''} from the "
+                                      "draft): ", s.package, draft)
+
+
+def _effects(scenario, deltas: dict, label) -> list[str]:
+    parts = [f"{label.get(p, p)} {d:+.3f}" for p, d in deltas.items() if abs(d) > 5e-4]
+    return parts or ["no change"]
+
+
+def _print_repairs(scenario, result, con, label) -> None:
+    """The minimal repairs: what the listed ones share once, then each one's difference."""
+    con.print()
     if result.repair_size is None:
         con.print("Repairs: none (no package is acceptable to every needed party)")
-    elif result.repair_size == 0:
+        return
+    if result.repair_size == 0:
         con.print("Repairs: none needed (the draft is in the zone of agreement)")
-    else:
-        con.print(f"Minimal repairs: {result.repair_size} provision(s) to change; "
-                  f"{result.repair_count:,} such repairs; best {len(result.repairs)} by Nash product:")
-        t = Table(title_justify="left")
-        t.add_column("#", justify="right")
-        t.add_column("changes")
-        t.add_column("nash", justify="right")
-        t.add_column("who gains / loses (utility change)")
-        for i, r in enumerate(result.repairs, 1):
-            eff = []
-            for prov, deltas in r.effects.items():
-                parts = " ".join(f"{p}{d:+.3f}" for p, d in deltas.items() if abs(d) > 5e-4)
-                eff.append(escape(f"{prov}: {parts or 'no change'}"))
-            t.add_row(str(i), escape(", ".join(f"{k}={v}" for k, v in r.changes.items())), f"{r.nash_product:.4g}",
-                      "\n".join(eff))
-        con.print(t)
+        return
+    con.print(Text(f"Minimal repairs: {result.repair_size} provision(s) to change; {result.repair_count:,} "
+                   f"such repairs; best {len(result.repairs)} by Nash product:", style="bold"))
+    if not result.repairs:
+        return
+    common = common_changes(result.repairs) if len(result.repairs) > 1 else []
+    first = result.repairs[0]
+    if common:
+        which = f"All {len(result.repairs)} set" if len(result.repairs) == result.repair_count else \
+            f"Each of the best {len(result.repairs)} sets"
+        print_items(con, change_texts(scenario, common), f"{which}: ")
+        for prov, _ in common:
+            print_items(con, _effects(scenario, first.effects[prov], label),
+                        f"    {provision_label(scenario, prov)}: ", "        ")
+    for i, r in enumerate(result.repairs, 1):
+        rest = [(p, o) for p, o in r.changes.items() if (p, o) not in common]
+        head = f"{i}. " + ("and " if common and rest else "")
+        print_items(con, change_texts(scenario, rest) if rest else ["nothing more"], head, "    ",
+                    end=f" (Nash product {r.nash_product:.4g})")
+        for prov, deltas in r.effects.items():
+            if (prov, r.changes.get(prov)) in common:
+                continue
+            name = "linkages" if prov == "(linkages)" else provision_label(scenario, prov)
+            print_items(con, _effects(scenario, deltas, label), f"    {name}: ", "        ")
+        print_items(con, [f"{p}={o}" for p, o in r.changes.items()], "    ids: ", "         ", style="dim")
 
 
 #: Drivers listed under each headline in the terminal (``--json`` lists every one).

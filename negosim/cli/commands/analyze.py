@@ -18,7 +18,12 @@ def add_parser(sub) -> None:
                                    "Kalai-Smorodinsky, egalitarian and utilitarian points, and the minimal "
                                    "repairs of the draft.")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--json", action="store_true", help="print one JSON object (a stable contract for scripts)")
+    p.add_argument("--json", action="store_true", help="print one JSON object (a stable contract for scripts; "
+                   "its 'summary' holds the brief's sentences)")
+    p.add_argument("--brief", action="store_true",
+                   help="print only the brief: the verdict, why each rejecting party rejects, the smallest "
+                        "repair, the number that would bring each rejecting party closest to yes, and whether "
+                        "any package is acceptable to every needed party")
     p.add_argument("--top", type=int_in(0, MAX_TOP), default=5, metavar="K",
                    help=f"how many minimal repairs to list (default 5, at most {MAX_TOP:,})")
     p.add_argument("--pareto", action="store_true",
@@ -65,17 +70,25 @@ def run(args) -> int:
             from negosim.uncertainty.drivers import find_drivers
             drivers = find_drivers(ls, params=params, analysis=result, progress=progress.analysis,
                                    max_work=args.max_work)
+    from negosim.brief import brief
+    summary = brief(ls.scenario, result, distance)
     if args.json:
         out = result.to_json(pareto=args.pareto)
+        out["summary"] = summary
         out["distance_to_yes"] = {p: d.to_json() for p, d in distance.items()}
         out["probabilities"] = None if probs is None else probs.to_json()
         if drivers is not None:
             out["drivers"] = drivers.to_json()
         json.dump(out, sys.stdout, indent=2)
         print()
+    elif args.brief:
+        from rich.console import Console
+        from negosim.cli.render import print_brief
+        print_brief(ls.scenario, result, Console(soft_wrap=False, highlight=False), lines=summary)
     else:
         from negosim.cli.render import print_analysis
-        print_analysis(ls.scenario, result, distance=distance, probabilities=probs, drivers=drivers)
+        print_analysis(ls.scenario, result, distance=distance, probabilities=probs, drivers=drivers,
+                       brief_lines=summary)
     return 0
 
 

@@ -1,0 +1,312 @@
+"""The findings in words: labels for ids, and the brief that opens ``analyze`` and the report.
+
+Everything a person reads names parties, provisions and options by their
+labels ("Kyiv-held Donbas: Ceded to Russia"), not by the ids a scenario file
+uses (``donbas=cede``): the ids stay in ``--json`` and in the muted lines that
+show what to type. :func:`brief` turns an analysis (and, when given, each
+party's distance to yes) into a few plain sentences: the verdict, why each
+rejecting party rejects, the smallest repair, the single number that would
+bring a rejecting party closest to yes, and whether any package is acceptable
+to every needed party. Nothing here reads or writes a file.
+
+The module sits with the outputs (beside :mod:`negosim.report`), not in the
+engine: it reads results of the engine and of the uncertainty layer.
+
+Example
+-------
+>>> from negosim.engine.random_scenario import random_scenario
+>>> from negosim.engine.analysis import analyze
+>>> s = random_scenario(parties=2, provisions=3, options=2, seed=0, reservation=0.3)
+>>> lines = brief(s, analyze(s))
+>>> lines[0].startswith(("Every party accepts", "The draft is rejected", "Every needed party"))
+True
+"""
+
+from __future__ import annotations
+
+#: Names of the solution points as a person reads them.
+SOLUTION_TITLES = {"nash": "Nash", "kalai_smorodinsky": "Kalai–Smorodinsky", "egalitarian": "egalitarian",
+                   "utilitarian": "utilitarian"}
+
+
+def party_label(scenario, party: str) -> str:
+    """A party's label, else its id.
+
+    >>> from negosim.engine.random_scenario import random_scenario
+    >>> party_label(random_scenario(parties=2, provisions=2, options=2, seed=0), "p0")
+    'p0'
+    """
+    p = scenario.parties.get(party)
+    return (p.label or party) if p is not None else party
+
+
+def provision_label(scenario, provision: str) -> str:
+    """A provision's label, else its id."""
+    p = scenario.provisions.get(provision)
+    return (p.label or provision) if p is not None else provision
+
+
+def option_text(scenario, provision: str, option: str) -> str:
+    """``"Provision label: Option label"`` (ids where a label is missing).
+
+    >>> from negosim.engine.random_scenario import random_scenario
+    >>> s = random_scenario(parties=2, provisions=2, options=2, seed=0)
+    >>> prov = next(iter(s.provisions)); opt = next(iter(s.provisions[prov].options))
+    >>> option_text(s, prov, opt) == f"{s.provisions[prov].label}: {s.provisions[prov].options[opt].label}"
+    True
+    """
+    prov = scenario.provisions.get(provision)
+    opt = prov.options.get(option) if prov is not None else None
+    return f"{provision_label(scenario, provision)}: {(opt.label or option) if opt is not None else option}"
+
+
+def changes(scenario, package: dict[str, str], draft: dict[str, str]) -> list[tuple[str, str]]:
+    """The ``(provision, option)`` pairs where ``package`` differs from ``draft``, in provision order."""
+    return [(p, o) for p, o in package.items() if draft.get(p) != o]
+
+
+def change_texts(scenario, pairs) -> list[str]:
+    """Each ``(provision, option)`` pair as :func:`option_text`."""
+    return [option_text(scenario, p, o) for p, o in pairs]
+
+
+def ids_text(pairs) -> str:
+    """The pairs as a user types them after ``--package``: ``donbas=kyiv_holds,guarantee=nato_like``."""
+    return ",".join(f"{p}={o}" for p, o in pairs)
+
+
+def and_list(items: list[str]) -> str:
+    """``"a"``, ``"a and b"``, ``"a, b and c"``.
+
+    >>> and_list(["Ukraine", "Russia", "Europe"])
+    'Ukraine, Russia and Europe'
+    """
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def number_label(scenario, path: tuple) -> str:
+    """A number of the scenario in words: "Europe's weight of Sanctions", "Ukraine's fallback".
+
+    Falls back on the dotted path for a number this does not know how to name.
+
+    >>> from negosim.engine.random_scenario import random_scenario
+    >>> s = random_scenario(parties=2, provisions=2, options=2, seed=0)
+    >>> number_label(s, ("parties", "p0", "reservation"))
+    "p0's fallback (reservation)"
+    """
+    path = tuple(path)
+    try:
+        if path[0] == "parties":
+            who = party_label(scenario, path[1])
+            what = path[2]
+            if what == "reservation":
+                return f"{who}'s fallback (reservation)"
+            if what == "weights":
+                return f"{who}'s weight of {provision_label(scenario, path[3])}"
+            if what == "values":
+                return f"{who}'s value of {option_text(scenario, path[3], path[4])}"
+            if what == "linkages":
+                lk = scenario.parties[path[1]].linkages[path[3]]
+                when = " with ".join(option_text(scenario, p, o if isinstance(o, str) else " or ".join(o))
+                                     for p, o in lk.when.items())
+                return f"{who}'s bonus for {when}"
+            if what in ("power", "discount", "drift"):
+                return f"{who}'s {what}"
+        if path[:2] == ("no_deal", "outcomes"):
+            out = scenario.no_deal.outcomes[path[2]]
+            return f"the chance of '{out.label or out.id}' if fighting goes on"
+        if path[:2] == ("no_deal", "cost"):
+            return f"{party_label(scenario, path[2])}'s cost of fighting on"
+        if path[0] == "parameters" and path[2] == "value":
+            return scenario.parameters[path[1]].label or path[1]
+    except (KeyError, IndexError, AttributeError, TypeError):
+        pass
+    return ".".join(map(str, path))
+
+
+def solution_groups(solutions: dict) -> list[tuple[list[str], object]]:
+    """Solution points that are the same package, together: ``[(names, solution), ...]``
+    in the order of their first name (None, a missing point, forms its own group)."""
+    groups: list[tuple[list[str], object]] = []
+    for name, s in solutions.items():
+        for names, t in groups:
+            if (s is None and t is None) or (s is not None and t is not None and s.index == t.index):
+                names.append(name)
+                break
+        else:
+            groups.append(([name], s))
+    return groups
+
+
+def solution_title(names: list[str]) -> str:
+    """``"Nash = Kalai–Smorodinsky = egalitarian"``."""
+    return " = ".join(SOLUTION_TITLES.get(n, n) for n in names)
+
+
+def common_changes(repairs) -> list[tuple[str, str]]:
+    """The ``(provision, option)`` changes every repair makes, in provision order."""
+    if not repairs:
+        return []
+    first = list(repairs[0].changes.items())
+    return [(p, o) for p, o in first if all(r.changes.get(p) == o for r in repairs[1:])]
+
+
+def red_line_options(scenario, party: str, rid: str, draft: dict[str, str]) -> list[str]:
+    """The options of the draft that together cross the party's red line ``rid``, by label."""
+    p = scenario.parties.get(party)
+    rl = next((r for r in (p.red_lines if p is not None else []) if r.id == rid), None)
+    if rl is None:
+        return [rid]
+    return [option_text(scenario, prov, draft[prov]) for prov in rl.forbid if prov in draft]
+
+
+def reason_text(scenario, v, draft: dict[str, str]) -> str:
+    """Why one rejecting party rejects the draft: its red lines by their options' labels, or its shortfall.
+
+    >>> from negosim.engine.analysis import Verdict
+    >>> from negosim.engine.random_scenario import random_scenario
+    >>> reason_text(random_scenario(parties=2, provisions=2, options=2, seed=0),
+    ...             Verdict("p0", 0.308, 0.745, False, True, [], [], {}), {})
+    'p0 rejects it as 0.437 short (0.308 against a fallback of 0.745)'
+    """
+    who = party_label(scenario, v.party)
+    if v.red_lines:
+        lines = [" with ".join(red_line_options(scenario, v.party, r, draft)) for r in v.red_lines]
+        what = "a red line" if len(lines) == 1 else f"{len(lines)} red lines"
+        return f"{who} rejects it on {what}, " + "; ".join(lines)
+    return (f"{who} rejects it as {v.reservation - v.utility:.3f} short ({v.utility:.3f} against a fallback "
+            f"of {v.reservation:.3f})")
+
+
+def rejection(scenario, v, draft: dict[str, str], cs=None, distance=None) -> str:
+    """One sentence on one rejecting party: why it rejects; with ``cs`` (the compiled scenario) the
+    one change of the draft that brings it closest to yes; with ``distance`` (its
+    :class:`~negosim.uncertainty.distance_to_yes.PartyDistance`) the one number that would."""
+    parts = [reason_text(scenario, v, draft)]
+    best = closest_change(cs, v.party) if cs is not None else None
+    if best is not None:
+        (prov, opt), margin, ok = best
+        text = option_text(scenario, prov, opt)
+        parts.append(f"it would accept with one change, {text}" if ok else
+                     f"its best single change, {text}, leaves it {-margin:.3f} short")
+    if distance is not None and not distance.accepts:
+        f = distance.flip
+        if f is not None:
+            parts.append(f"it would accept if {number_label(scenario, f.path)} moved from {f.point:.4g} to "
+                         f"{f.to:.4g} ({100 * f.share:.0f} % of its evidence range)")
+        elif not v.red_lines:
+            parts.append("no single number within its evidence range brings it to yes")
+    text = "; ".join(parts)
+    if not v.needed:
+        text += " (its consent is not needed)"
+    return text + "."
+
+
+def _verdict_sentence(scenario, a) -> str:
+    vs = list(a.draft.values())
+    yes = [party_label(scenario, v.party) for v in vs if v.accepts]
+    no = [party_label(scenario, v.party) for v in vs if not v.accepts]
+    if not no:
+        return "Every party accepts the draft."
+    tail = f"{and_list(no)} {'rejects' if len(no) == 1 else 'reject'} it"
+    if yes:
+        tail += f"; {and_list(yes)} {'accepts' if len(yes) == 1 else 'accept'}"
+    if a.draft_accepted:
+        return f"Every needed party accepts the draft: {tail}."
+    return f"The draft is rejected: {tail}."
+
+
+def _repair_sentence(scenario, a) -> str:
+    if a.repair_size is None:
+        return "No repair exists: no package is acceptable to every needed party."
+    if a.repair_size == 0:
+        return "No repair is needed: the draft is in the zone of agreement."
+    n = a.repair_size
+    text = (f"The smallest repair changes {n} provision{'s' if n != 1 else ''} "
+            f"({a.repair_count:,} such repair{'s' if a.repair_count != 1 else ''})")
+    if not a.repairs:
+        return text + "."
+    if len(a.repairs) == 1:
+        return text + ": " + ", ".join(change_texts(scenario, a.repairs[0].changes.items())) + "."
+    common = common_changes(a.repairs)
+    which = f"all {len(a.repairs)}" if len(a.repairs) == a.repair_count else f"the best {len(a.repairs)}"
+    best_rest = [(p, o) for p, o in a.repairs[0].changes.items() if (p, o) not in common]
+    if common:
+        text += f"; {which} set " + ", ".join(change_texts(scenario, common))
+        if best_rest:
+            text += "; the best adds " + ", ".join(change_texts(scenario, best_rest))
+    else:
+        text += "; the best: " + ", ".join(change_texts(scenario, a.repairs[0].changes.items()))
+    return text + "."
+
+
+def closest_change(cs, party: str) -> tuple[tuple[str, str], float, bool] | None:
+    """The one change of the draft that gives ``party`` the most utility without crossing its red lines.
+
+    Returns ``((provision, option), margin, accepts)`` (margin: utility minus
+    reservation after the change), or None when every single change crosses one.
+    Every package one change from the draft is scored (one row per option).
+    """
+    import numpy as np
+    i = cs.party_ids.index(party)
+    rows, what = [], []
+    for j, prov in enumerate(cs.provision_ids):
+        for k, opt in enumerate(cs.option_ids[j]):
+            if k != cs.draft[j]:
+                x = np.array(cs.draft, dtype=np.int64)
+                x[j] = k
+                rows.append(x)
+                what.append((prov, opt))
+    if not rows:
+        return None
+    X = np.stack(rows)
+    s = cs.score(X)
+    best = None
+    for n, x in enumerate(X):
+        if cs.red_lines_hit(x)[party]:
+            continue
+        margin = float(s.util[i, n] - cs.reservation[i])
+        if best is None or margin > best[1]:
+            best = (what[n], margin, bool(s.accepts[i, n]))
+    return best
+
+
+def _zone_sentence(a) -> str:
+    if a.zone_size == 0:
+        return ("The zone of agreement is empty: no package is acceptable to every needed party, "
+                "whatever the draft.")
+    share = 100 * a.zone_size / a.space_size if a.space_size else 0.0
+    return (f"The zone of agreement holds {a.zone_size:,} of the {a.space_size:,} packages ({share:.3g} %), "
+            "whatever the draft.")
+
+
+def brief(scenario, analysis, distance: dict | None = None) -> list[str]:
+    """The findings of an analysis as a few plain sentences, in labels.
+
+    Parameters
+    ----------
+    scenario : Scenario (for the labels; the analysis holds only ids)
+    analysis : :class:`negosim.engine.analysis.Analysis`
+    distance : optional ``{party: PartyDistance}`` from
+        :func:`negosim.uncertainty.distance_to_yes.distance_to_yes`; adds, for each
+        rejecting party, the one number that would bring it closest to yes.
+
+    Returns
+    -------
+    list[str]
+        The verdict; for each rejecting party why it rejects, the one change
+        of the draft that brings it closest to yes and (with ``distance``) the
+        one number that would; the smallest repair;
+        whether the zone of agreement is empty.
+    """
+    a = analysis
+    draft = a.compiled.package_dict(a.compiled.draft)
+    out = [_verdict_sentence(scenario, a)]
+    out += [rejection(scenario, v, draft, a.compiled, (distance or {}).get(v.party))
+            for v in a.draft.values() if not v.accepts]
+    out.append(_repair_sentence(scenario, a))
+    out.append(_zone_sentence(a))
+    return out

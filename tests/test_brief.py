@@ -1,0 +1,225 @@
+"""The brief at the top of ``negosim analyze`` (and the report), labels in what a person reads,
+and output that reads at 80 columns.
+
+Nothing here hard-codes a verdict or a number of a shipped scenario: the
+expected sentences are built from the analysis of the scenario as it is now,
+or from a hand-made scenario whose verdicts follow from its few numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+import negosim
+from conftest import ROOT
+from negosim.engine.analysis import analyze
+from negosim.scenario.yaml_io import load_scenario
+from negosim.uncertainty.distance_to_yes import distance_to_yes
+
+PLAN28 = ROOT / "scenarios" / "plan28_2025_11.yaml"
+
+# Kyiv: a red line on ceding the land; Brussels: short of its fallback (0.8) on the draft;
+# Moscow: accepts. One package is in the zone (land kept, the fund), so every solution point is it.
+HANDMADE = """\
+negosim: 1
+name: handmade
+description: Three parties and two provisions, made by hand.
+provisions:
+  land:
+    label: Contested land
+    options:
+      keep: {label: Kyiv keeps it, status_quo: true}
+      cede: {label: Ceded to Moscow}
+  aid:
+    label: Reconstruction aid
+    options:
+      none: {label: No aid, status_quo: true}
+      fund: {label: A joint fund}
+parties:
+  kyiv:
+    label: Kyiv
+    reservation: 0.3
+    weights: {land: 1, aid: 1}
+    values: {land: {keep: 1.0, cede: 0.0}, aid: {none: 0.0, fund: 1.0}}
+    red_lines:
+      - {id: no_cession, forbid: {land: cede}, assumption: a test}
+  moscow:
+    label: Moscow
+    reservation: 0.15
+    weights: {land: 1, aid: 1}
+    values: {land: {keep: 0.0, cede: 1.0}, aid: {none: 0.5, fund: 0.4}}
+  brussels:
+    label: Brussels
+    reservation: 0.8
+    weights: {land: 1, aid: 1}
+    values: {land: {keep: 1.0, cede: 0.5}, aid: {none: 0.0, fund: 1.0}}
+draft: {land: cede, aid: none}
+"""
+
+
+def run(*args, columns: int = 80, cwd=None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, COLUMNS=str(columns))
+    env.pop("NEGOSIM_DEBUG", None)
+    r = subprocess.run([sys.executable, "-m", "negosim", *args], capture_output=True, text=True,
+                       cwd=cwd or ROOT, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr
+    return r
+
+
+@pytest.fixture(scope="module")
+def handmade(tmp_path_factory):
+    path = tmp_path_factory.mktemp("brief") / "handmade.yaml"
+    path.write_text(HANDMADE, encoding="utf-8")
+    return path
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def expected_reasons(ls, a) -> dict[str, list[str]]:
+    """For each rejecting party, the texts its sentence must hold: its label and, from the
+    scenario itself, either the labels of the draft's options that cross its red line or its
+    shortfall against its fallback."""
+    s = ls.scenario
+    draft = a.compiled.package_dict(a.compiled.draft)
+    out = {}
+    for v in a.draft.values():
+        if v.accepts:
+            continue
+        label = s.parties[v.party].label or v.party
+        if v.red_lines:
+            lines = {rl.id: rl for rl in s.parties[v.party].red_lines}
+            texts = [f"{s.provisions[p].label}: {s.provisions[p].options[draft[p]].label}"
+                     for r in v.red_lines for p in lines[r].forbid]
+            out[v.party] = [label, "red line", *texts]
+        else:
+            out[v.party] = [label, f"as {v.reservation - v.utility:.3f} short",
+                            f"fallback of {v.reservation:.3f}"]
+    return out
+
+
+@pytest.mark.parametrize("which", ["plan28", "handmade"])
+def test_the_brief_names_each_rejecting_party_with_its_reason(which, handmade):
+    ls = load_scenario(PLAN28 if which == "plan28" else handmade)
+    a = analyze(ls)
+    from negosim.brief import brief
+    lines = brief(ls.scenario, a, distance_to_yes(ls.scenario))
+    want = expected_reasons(ls, a)
+    assert want or which == "plan28" and a.draft_accepted
+    if which == "handmade":
+        assert set(want) == {"kyiv", "brussels"}  # the scenario is made so
+    for party, texts in want.items():
+        mine = [x for x in lines if x.startswith(texts[0] + " rejects")]
+        assert len(mine) == 1, (party, lines)
+        for t in texts[1:]:
+            assert t in mine[0], (party, t, mine[0])
+    accepting = [ls.scenario.parties[v.party].label for v in a.draft.values() if v.accepts]
+    for label in accepting:
+        assert label in lines[0]
+
+
+def ids_of(scenario) -> set[str]:
+    ids = set(scenario.parties) | set(scenario.provisions)
+    for prov in scenario.provisions.values():
+        ids |= set(prov.options)
+    for party in scenario.parties.values():
+        ids |= {r.id for r in party.red_lines} | {lk.id for lk in party.linkages}
+    return ids
+
+
+def label_words(scenario) -> set[str]:
+    words = set()
+    for text in [p.label for p in scenario.parties.values()] + [p.label for p in scenario.provisions.values()] \
+            + [o.label for p in scenario.provisions.values() for o in p.options.values()]:
+        words |= {w.strip(",.;:()'") for w in text.split()}
+    return words
+
+
+def test_plan28_brief_is_short_has_no_ids_and_equals_the_json_summary():
+    r = run("analyze", str(PLAN28), "--brief", columns=80)
+    printed = r.stdout.strip().splitlines()
+    wide = run("analyze", str(PLAN28), "--brief", columns=160).stdout.strip().splitlines()
+    assert 3 <= len(wide) <= 12, wide
+    summary = json.loads(run("analyze", str(PLAN28), "--json").stdout)["summary"]
+    assert flat(r.stdout) == flat(" ".join(summary))
+    assert flat("\n".join(wide)) == flat(" ".join(summary))
+    s = load_scenario(PLAN28).scenario
+    text = r.stdout
+    assert not re.search(r"\b\w+=\w+", text), text  # no provision=option pairs
+    labels = label_words(s)
+    for word in re.findall(r"[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+", text):  # snake_case
+        assert word in labels, word
+    for word in re.findall(r"[A-Za-z0-9_]+", text):
+        assert word not in ids_of(s) - labels or word in labels, word
+    assert len(printed) <= 15  # at 80 columns the same few sentences, wrapped
+
+
+def test_json_keeps_every_key_and_adds_the_summary(handmade):
+    out = json.loads(run("analyze", str(handmade), "--json").stdout)
+    ls = load_scenario(handmade)
+    a = analyze(ls)
+    from negosim.brief import brief
+    keys = set(a.to_json())
+    assert keys | {"summary", "distance_to_yes", "probabilities"} <= set(out)
+    assert out["summary"] == brief(ls.scenario, a, distance_to_yes(ls.scenario))
+    assert flat(run("analyze", str(handmade), "--brief").stdout) == flat(" ".join(out["summary"]))
+
+
+def test_identical_solution_points_are_printed_once(handmade):
+    a = analyze(load_scenario(handmade))
+    groups: dict[int, list[str]] = {}
+    for name, s in a.solutions.items():
+        groups.setdefault(s.index, []).append(name)
+    assert any(len(g) > 1 for g in groups.values())  # the scenario is made so
+    titles = {"nash": "Nash", "kalai_smorodinsky": "Kalai–Smorodinsky", "egalitarian": "egalitarian",
+              "utilitarian": "utilitarian"}
+    out = run("analyze", str(handmade), columns=160).stdout
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in out.splitlines() if line.startswith("│")]
+    for names in groups.values():
+        title = " = ".join(titles[n] for n in names)
+        assert sum(1 for row in rows if row and row[0] == title) == 1, (title, out)
+        assert sum(1 for line in out.splitlines() if line.startswith(title + " (")) == 1, (title, out)
+    for name in titles.values():  # no point has a row of its own beside its group's
+        assert not any(row and row[0] == name for row in rows) or any(g == [n] for g in groups.values()
+                                                                       for n in g if titles[n] == name)
+
+
+_STRIP = ",.;:()[]'\"*"
+_BOX = re.compile(r"[│┃┏┓┗┛┡┩└┘━─╇┳┻╋┣┫┠┨┯┷┼├┤┬┴]+")
+
+
+def words(text: str) -> list[str]:
+    return [w.strip(_STRIP) for w in _BOX.sub(" ", text).split() if w.strip(_STRIP)]
+
+
+def assert_no_broken_words(narrow: str, wide: str) -> None:
+    """Every word printed at a narrow width is a word of the same output printed without limit
+    (a label or reason cut mid-word leaves a piece that is no word of the full text)."""
+    vocabulary = set(words(wide))
+    broken = [w for w in words(narrow) if w not in vocabulary]
+    assert not broken, broken[:10]
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+def test_analyze_output_has_no_broken_words(columns, handmade):
+    for path in (PLAN28, handmade):
+        narrow = run("analyze", str(path), columns=columns).stdout
+        wide = run("analyze", str(path), columns=1000).stdout
+        assert_no_broken_words(narrow, wide)
+        assert max(len(x) for x in narrow.splitlines()) <= columns
+
+
+def test_labels_not_ids_in_the_analysis_text(handmade):
+    out = run("analyze", str(handmade), columns=160).stdout
+    readable = "\n".join(x for x in out.splitlines() if not x.strip().startswith("ids:"))
+    assert not re.search(r"\b(land|aid)=", readable), readable
+    assert "Contested land: Ceded to Moscow" in readable and "Reconstruction aid: A joint fund" in readable
+    assert "ids: land=keep, aid=fund" in out  # what to type, in its own line
+    negosim.load(handmade)  # the file the ids line refers to loads

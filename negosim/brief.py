@@ -310,3 +310,81 @@ def brief(scenario, analysis, distance: dict | None = None) -> list[str]:
     out.append(_repair_sentence(scenario, a))
     out.append(_zone_sentence(a))
     return out
+
+
+# --------------------------------------------------------------------------- a bargaining run
+
+def final_package(result) -> dict[str, str] | None:
+    """The package a run ended on: its agreement, else the last text on the table (None if none was)."""
+    if result.package is not None:
+        return result.package
+    rows = result.trace[result.trace["package"] >= 0] if len(result.trace) else result.trace
+    if not len(rows) or result.model is None:
+        return None
+    cs = result.model.cs
+    return cs.package_dict(cs.space.decode_one(int(rows["package"].iloc[-1])))
+
+
+def _failures(scenario, cs, rows, package: dict[str, str]) -> list[str]:
+    """Why each needed party in ``rows`` (one round of the trace) rejects ``package``, in labels."""
+    import numpy as np
+    x = np.array([cs.option_ids[j].index(package[p]) for j, p in enumerate(cs.provision_ids)], dtype=np.int64)
+    reds = cs.red_lines_hit(x)
+    out = []
+    for r in rows.itertuples():
+        if r.accepts or not r.needed:
+            continue
+        who = party_label(scenario, r.party)
+        if reds.get(r.party):
+            crossed = "; ".join(" with ".join(red_line_options(scenario, r.party, rid, package))
+                                for rid in reds[r.party])
+            out.append(f"{who} (red line: {crossed})")
+        else:
+            out.append(f"{who} ({r.threshold - r.utility:.3f} below its threshold {r.threshold:.3f})")
+    return out
+
+
+def run_summary(scenario, result) -> list[str]:
+    """The closing sentences of a bargaining run: the outcome and round; without a deal, who
+    blocked the last text and on what, and the closest text of the run and whom it still failed.
+
+    The closest text is the one accepted by the most needed parties (ties: the smallest total
+    shortfall of the others against their thresholds, then the latest round).
+    """
+    proto = result.protocol.replace("_", " ")
+    cs = result.model.cs if result.model is not None else None
+    draft = cs.package_dict(cs.draft) if cs is not None else {}
+    if result.agreement:
+        n = len(changes(scenario, result.package, draft))
+        return [f"Agreement in round {result.round} ({proto}, seed {result.seed}): every party whose consent "
+                f"is needed accepts a text {n} change{'s' if n != 1 else ''} from the draft."]
+    out = [f"No agreement ({proto}, seed {result.seed}): {result.reason}."]
+    t = result.trace
+    if cs is None or not len(t) or not (t["package"] >= 0).any():
+        return out
+    tabled = t[t["package"] >= 0]
+    last_round = int(tabled["round"].iloc[-1])
+    last = tabled[tabled["round"] == last_round]
+    pkg = cs.package_dict(cs.space.decode_one(int(last["package"].iloc[0])))
+    fails = _failures(scenario, cs, last, pkg)
+    if fails:
+        out.append(f"The last text (round {last_round}) was blocked by {and_list(fails)}.")
+    best = None
+    for rnd, g in tabled.groupby("round"):
+        need = g[g["needed"]]
+        yes = int(need["accepts"].sum())
+        gap = float((need["threshold"] - need["utility"]).clip(lower=0)[~need["accepts"]].sum())
+        key = (yes, -gap, int(rnd))
+        if best is None or key > best[0]:
+            best = (key, int(rnd), g)
+    (yes, _, _), rnd, g = best
+    if rnd != last_round:
+        pkg = cs.package_dict(cs.space.decode_one(int(g["package"].iloc[0])))
+        n = len(changes(scenario, pkg, draft))
+        fails = _failures(scenario, cs, g, pkg)
+        out.append(f"The closest text was round {rnd}'s ({n} change{'s' if n != 1 else ''} from the draft, "
+                   f"accepted by {yes} of {int(g['needed'].sum())} needed parties); it still failed "
+                   f"{and_list(fails)}.")
+    else:
+        out.append("It was also the closest text of the run (accepted by the most needed parties).")
+    return out

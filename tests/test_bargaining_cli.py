@@ -106,7 +106,11 @@ def test_run_tells_the_story_in_a_subprocess(cli, small, tmp_path, monkeypatch):
         assert [p, f"{out['utilities'][p]:.3f}", f"{out['concessions'][p]:.3f}"] in rows
     draft = negosim.load(small).draft
     changes = ", ".join(f"{k}={v}" for k, v in out["package"].items() if draft[k] != v)
-    assert lines[-1] == f"Agreement in round {out['round']}: {changes} (changes from the draft)"
+    # the final text in labels with its ids in a line of their own, then the closing summary
+    n = len(changes.split(", ")) if changes else 0
+    assert any(x.startswith(f"Agreement in round {out['round']} ({n} change") for x in lines)
+    assert ("ids: " + changes) in " ".join(r.stdout.split()) or not changes
+    assert lines[-1].startswith(f"Agreement in round {out['round']} (alternating offers, seed 1)")
 
 
 @pytest.mark.parametrize("protocol", ["single_text", "alternating_offers", "random_proposer"])

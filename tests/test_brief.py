@@ -223,3 +223,49 @@ def test_labels_not_ids_in_the_analysis_text(handmade):
     assert "Contested land: Ceded to Moscow" in readable and "Reconstruction aid: A joint fund" in readable
     assert "ids: land=keep, aid=fund" in out  # what to type, in its own line
     negosim.load(handmade)  # the file the ids line refers to loads
+
+
+# --------------------------------------------------------------------------- negosim run
+
+@pytest.mark.parametrize("columns", [80, 160])
+@pytest.mark.parametrize("protocol", ["single_text", "random_proposer"])
+def test_run_output_has_no_broken_words(columns, protocol):
+    args = ("run", str(PLAN28), "--protocol", protocol, "--rounds", "6")
+    narrow = run(*args, columns=columns).stdout
+    assert_no_broken_words(narrow, run(*args, columns=1000).stdout)
+    assert max(len(x) for x in narrow.splitlines()) <= columns
+
+
+def test_run_story_says_what_an_opening_is_once_and_skips_unused_concessions():
+    from negosim.bargaining.simulate import simulate
+    from negosim.cli.commands.run import OPENING
+    for protocol in ("single_text", "random_proposer"):
+        story = simulate(str(PLAN28), protocol=protocol, rounds=6).story
+        assert any(x.strip().startswith("Concessions:") for x in story)  # the model tells them either way
+        out = run("run", str(PLAN28), "--protocol", protocol, "--rounds", "6", columns=1000).stdout
+        assert flat(out).count(flat(OPENING)) == 1
+        shown = any(x.strip().startswith("Concessions:") for x in out.splitlines())
+        assert shown is (protocol != "random_proposer"), protocol  # random proposer: thresholds are continuation values
+
+
+def test_run_brief_and_closing_summary(handmade):
+    from negosim.bargaining.simulate import simulate
+    ls = load_scenario(handmade)
+    for rounds in (1, 30):
+        r = simulate(ls, protocol="single_text", rounds=rounds)
+        out = run("run", str(handmade), "--rounds", str(rounds), columns=1000).stdout
+        short = run("run", str(handmade), "--rounds", str(rounds), "--brief", columns=1000).stdout
+        lines = short.splitlines()
+        assert "Opening positions" in lines and not any(x.startswith("Round ") for x in lines)
+        assert "Kyiv opens with" in short and "kyiv opens with" not in short  # labels
+        last = r.trace[r.trace["round"] == r.trace["round"].max()]
+        if r.agreement:
+            assert f"Agreement in round {r.round}" in lines[-1]
+        else:
+            assert lines[-1].startswith("It was also the closest") or "closest text" in short
+            blocked = next(x for x in lines if x.startswith(f"The last text (round {int(last['round'].iloc[0])})"))
+            for row in last.itertuples():
+                label = ls.scenario.parties[row.party].label
+                assert (f"{label} (" in blocked) is (row.needed and not row.accepts), (label, blocked)
+        # the brief's summary is the full story's closing lines
+        assert flat(out).endswith(flat("\n".join(x for x in lines[lines.index("") + 1:])))

@@ -49,6 +49,8 @@ def wrap_items(items: list[str], width: int, first: str = "", indent: str = "   
     ['Changes: Kyiv-held Donbas: Kyiv keeps it,', '    Security guarantee: None']
     >>> wrap_items(["Security guarantee: None"], 30, "The changes of the Nash point: ")
     ['The changes of the Nash point:', '    Security guarantee: None']
+    >>> wrap_items(["Weapons limits: Limited"], 30, "Nash: ")
+    ['Nash: Weapons limits: Limited']
     """
     width = max(width, len(indent) + 20)
     lines, line, fresh = [], first, True  # fresh: nothing of the items on this line yet
@@ -58,8 +60,8 @@ def wrap_items(items: list[str], width: int, first: str = "", indent: str = "   
         if len(line) + len(sep) + len(piece) <= width:
             line, fresh = line + sep + piece, False
             continue
-        if not fresh:
-            lines.append(line)
+        if not fresh or (line.strip() and len(indent) + len(piece) <= width):
+            lines.append(line.rstrip())  # a full line, or a prefix the first item would not fit after
             line, sep = indent, ""
         if len(line) + len(sep) + len(piece) <= width:
             line, fresh = line + sep + piece, False

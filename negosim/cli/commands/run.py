@@ -38,6 +38,9 @@ def add_parser(sub) -> None:
                         f"{TRACE_DECIMALS} decimals)")
     p.add_argument("--json", action="store_true",
                    help="print {agreement, package, round, utilities, concessions, reason} as JSON")
+    p.add_argument("--brief", action="store_true",
+                   help="print only each party's opening, the final text and the closing summary (outcome, "
+                        "round, who blocked and on what, the closest text and whom it still failed)")
     p.add_argument("--tournament", action="store_true",
                    help="bilateral scenarios: every ordered pair of the registered strategies, --seeds runs "
                         "each (default protocol alternating_offers); per pair the agreement rate, mean "
@@ -92,43 +95,98 @@ def run(args) -> int:
         json.dump(result.to_json(), sys.stdout, indent=2)
         print()
     else:
-        print_story(ls.scenario, result)
+        print_story(ls.scenario, result, brief=args.brief)
     return 0
 
 
-def print_story(scenario, result, console=None) -> None:
-    """The story round by round, then the outcome table (rich)."""
+#: Protocols whose acceptance thresholds are not the strategies' aspirations: under random_proposer a
+#: party's threshold is its discounted continuation value (Baron & Ferejohn), so the aspirations'
+#: "concessions" move nothing there and the story leaves them out.
+NO_CONCESSIONS = ("random_proposer",)
+#: Said once, under the first "Opening positions" heading.
+OPENING = ("(a party's opening: the package it likes best among those that cross none of its red lines, "
+           "as its changes from the draft, and what that package is worth to it)")
+
+
+def _opening(scenario, party: str, detail: str):
+    """The keyword arguments of ``print_items`` for a party's opening in labels, from the model's event
+    (``"x=a, y=b (changes from the draft), utility 0.942"``); None when it does not read as one."""
+    from negosim.brief import change_texts, party_label
+    head, sep, utility = detail.rpartition(", utility ")
+    if not sep:
+        return None
+    who = f"  {party_label(scenario, party)} opens with "
+    if head == "the draft as it stands":
+        return dict(items=["the draft as it stands"], first=who, indent="      ", end=f" (worth {utility} to it)")
+    suffix = " (changes from the draft)"
+    if not head.endswith(suffix):
+        return None
+    pairs = [tuple(x.split("=", 1)) for x in head[:-len(suffix)].split(", ")]
+    if not all(len(p) == 2 and p[0] in scenario.provisions and p[1] in scenario.provisions[p[0]].options
+               for p in pairs):
+        return None
+    return dict(items=change_texts(scenario, pairs), first=who, indent="      ", end=f" (worth {utility} to it)")
+
+
+def print_story(scenario, result, console=None, brief: bool = False) -> None:
+    """The story round by round, the outcome table, the final text and the closing summary (rich).
+
+    ``brief``: only the openings, the final text and the summary.
+    """
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
+    from negosim.brief import change_texts, changes, final_package, party_label, run_summary
+    from negosim.cli.render import print_items
     con = console or Console(soft_wrap=False, highlight=False)
     con.print(f"[bold]{escape(scenario.name)}[/bold]: {result.protocol.replace('_', ' ')}, seed {result.seed}")
     styles = {"accepts:": "green", "rejects:": "red", "Agreement:": "bold green", "No agreement:": "bold red"}
+    skip_concessions = result.protocol in NO_CONCESSIONS
+    explained = False
+    events = iter(result.events.itertuples())
     for line in result.story:
+        event = next(events) if line.startswith("  ") else None  # one story line per event, and headings
+        if event is not None and event.kind == "opening":
+            told = _opening(scenario, event.party, event.detail)
+            if told is not None:
+                print_items(con, **told)
+                continue
         if not line.startswith("  "):
+            if brief and line != "Opening positions":
+                break
             con.print(f"[bold cyan]{escape(line)}[/bold cyan]")
+            if line == "Opening positions" and not explained:
+                con.print(Text(OPENING, style="dim"))
+                explained = True
+            continue
+        if skip_concessions and line.strip().startswith("Concessions:"):
             continue
         style = next((s for word, s in styles.items() if f" {word}" in f" {line.strip()}"), None)
         text = escape(line)
         con.print(f"[{style}]{text}[/{style}]" if style else text)
-    t = Table(title="Outcome" if result.agreement else "Breakdown", title_justify="left")
-    t.add_column("party")
-    t.add_column("utility" if result.agreement else "last aspiration", justify="right")
-    t.add_column("concession vs ideal", justify="right")
     model = result.model
-    for a in model.party_list:
-        label = scenario.parties[a.party].label or a.party
-        value = result.utilities[a.party] if result.agreement else a.aspiration
-        t.add_row(escape(label), f"{value:.3f}", f"{result.concessions[a.party]:.3f}")
-    con.print(t)
-    if result.agreement:
+    if not brief:
+        t = Table(title="Outcome" if result.agreement else "Breakdown", title_justify="left")
+        t.add_column("party")
+        t.add_column("utility" if result.agreement else "last aspiration", justify="right")
+        t.add_column("concession vs ideal", justify="right")
+        for a in model.party_list:
+            value = result.utilities[a.party] if result.agreement else a.aspiration
+            t.add_row(escape(party_label(scenario, a.party)), f"{value:.3f}", f"{result.concessions[a.party]:.3f}")
+        con.print(t)
+    final = final_package(result)
+    if final is not None:
         cs = model.cs
-        draft = cs.package_dict(cs.draft)
-        changes = [f"{p}={o}" for p, o in result.package.items() if draft[p] != o]
-        con.print(f"Agreement in round {result.round}: " + (escape(", ".join(changes)) + " (changes from the draft)"
-                                                           if changes else "the draft as it stands"))
-    else:
-        con.print(f"[red]{escape(result.reason)}[/red]")
+        pairs = changes(scenario, final, cs.package_dict(cs.draft))
+        what = (f"Agreement in round {result.round}" if result.agreement else "Last text on the table") + \
+            f" ({len(pairs)} change{'s' if len(pairs) != 1 else ''} from the draft): "
+        print_items(con, change_texts(scenario, pairs) or ["the draft as it stands"], what)
+        if pairs:
+            print_items(con, [f"{p}={o}" for p, o in pairs], "    ids: ", "         ", style="dim")
+    con.print()
+    for sentence in run_summary(scenario, result):
+        con.print(Text(sentence, style="" if result.agreement else "red"))
 
 
 def _tournament(ls, args) -> int:

@@ -2,12 +2,12 @@
 
 One page, nothing fetched: figures are embedded as base64 PNG ``data:`` URIs,
 the style sheet is inline, and no link points outside the page, so it opens
-offline and can be mailed as one file. It holds:
+offline and can be mailed as one file. Findings come first, provenance last:
 
-- the settings of the run and their provenance (negosim version, scenario
-  files and sha256, sha256 of every cited article, parameters, seed);
+- the findings: the same sentences that open ``negosim analyze``
+  (:func:`negosim.brief.brief`);
 - the analysis: verdicts on the draft, the zone of agreement, the solution
-  points, the minimal repairs;
+  points (those at one package in one row), the minimal repairs, in labels;
 - what drives the results: the numbers whose change within their evidence
   range flips a headline result, with their grade of support;
 - the figures: acceptance frontier (one pair and every pair), why each party
@@ -16,7 +16,9 @@ offline and can be mailed as one file. It holds:
   result file is given;
 - the scenario: provisions and options, parties with red lines and linkages,
   parameters, the sources with their hashes, and every number with the
-  source, quote and claim behind it.
+  source, quote and claim behind it;
+- at the end, the settings of the run and their provenance (negosim version,
+  scenario files and sha256, sha256 of every cited article, parameters, seed).
 
 Example
 -------
@@ -33,6 +35,8 @@ import html
 import platform
 from pathlib import Path
 
+from .brief import (brief, change_texts, changes, provision_label, reason_text, red_line_options, solution_groups,
+                    solution_title)
 from .errors import NegosimError
 
 CSS = """
@@ -142,28 +146,31 @@ def _analysis_tables(sub, a) -> str:
                  f"change {a.repair_size} provision(s); {a.repair_count:,} such repairs")]]
     out.append(table(None, summary))
     out.append("<h3>Verdicts on the draft</h3>")
+    draft = cs.package_dict(cs.draft)
     rows = [[sub.party_label(v.party), _num(v.utility), _num(v.reservation), f"{v.margin:+.3f}",
              _yes_no(v.accepts) + ("" if v.needed else ' <span class="muted">(not needed)</span>'),
-             ", ".join(v.red_lines) or "-", v.reason()] for v in a.draft.values()]
+             "; ".join(" with ".join(red_line_options(sub.scenario, v.party, r, draft)) for r in v.red_lines) or "-",
+             "reaches its fallback" if v.accepts else reason_text(sub.scenario, v, draft)] for v in a.draft.values()]
     out.append(table(["party", "utility", "reservation", "margin", "verdict", "red lines", "why"], rows,
                      numeric={1, 2, 3}, raw={4}))
-    draft = cs.package_dict(cs.draft)
     out.append("<h3>Solution points</h3>")
     rows = []
-    for name, s in a.solutions.items():
+    for names, s in solution_groups(a.solutions):  # points at one package share a row
+        title = solution_title(names)
         if s is None:
-            rows.append([name, *["-"] * cs.n_parties, "none (empty zone, or no gain for everyone)"])
+            rows.append([title, *["-"] * cs.n_parties, "none (empty zone, or no gain for everyone)"])
         else:
-            rows.append([name, *[_num(s.utilities[p]) for p in cs.party_ids], _changes(s.package, draft)])
+            rows.append([title, *[_num(s.utilities[p]) for p in cs.party_ids], _changes(sub.scenario, s.package, draft)])
     out.append(table(["solution", *[sub.party_label(p) for p in cs.party_ids], "changes from the draft"], rows,
                      numeric=set(range(1, cs.n_parties + 1))))
     if a.repairs:
         out.append(f"<h3>Best minimal repairs of the draft (of {a.repair_count:,})</h3>")
         rows = []
         for k, r in enumerate(a.repairs, 1):
-            eff = "; ".join(f"{prov}: " + " ".join(f"{p} {d:+.3f}" for p, d in deltas.items() if abs(d) >= 5e-4)
+            eff = "; ".join(("linkages" if prov == "(linkages)" else provision_label(sub.scenario, prov)) + ": "
+                            + ", ".join(f"{sub.party_label(p)} {d:+.3f}" for p, d in deltas.items() if abs(d) >= 5e-4)
                             for prov, deltas in r.effects.items())
-            rows.append([k, ", ".join(f"{p}={o}" for p, o in r.changes.items()), f"{r.nash_product:.4g}",
+            rows.append([k, _changes(sub.scenario, r.changes, {}), f"{r.nash_product:.4g}",
                          *[_num(r.utilities[p]) for p in cs.party_ids], eff])
         out.append(table(["#", "changes", "Nash product", *[sub.party_label(p) for p in cs.party_ids],
                           "who gains / gives"], rows, numeric=set(range(2, cs.n_parties + 3))))
@@ -208,9 +215,16 @@ def _drivers_section(drivers) -> str:
     return "".join(out)
 
 
-def _changes(package: dict, draft: dict) -> str:
-    diff = [f"{p}={o}" for p, o in package.items() if draft.get(p) != o]
+def _changes(scenario, package: dict, draft: dict) -> str:
+    """The package's changes from the draft by label ("Kyiv-held Donbas: Kyiv keeps it, ...")."""
+    diff = change_texts(scenario, changes(scenario, package, draft))
     return ", ".join(diff) if diff else "(the draft)"
+
+
+def _findings(scenario, a, distance) -> str:
+    """The brief (:func:`negosim.brief.brief`): the same sentences that open ``negosim analyze``."""
+    return ("<h2 id='findings'>Findings</h2><ul class='findings'>"
+            + "".join(f"<li>{_e(x)}</li>" for x in brief(scenario, a, distance)) + "</ul>")
 
 
 def _scenario_tables(scenario, draft: dict) -> str:
@@ -386,8 +400,10 @@ def build_report(source, *, params: dict | None = None, articles=None, seed: int
     scenario, loaded = as_scenario(source, articles,
                                    error="build_report() takes a scenario file, a LoadedScenario or a Scenario")
     a = analyze(scenario if loaded is None else loaded, params=params, top=5, pareto=True)
+    from negosim.uncertainty.distance_to_yes import distance_to_yes
     from negosim.uncertainty.drivers import find_drivers
     drivers = find_drivers(scenario, params=params, analysis=a)
+    distance = distance_to_yes(scenario, params=params)
     sub = Subject(a.compiled, scenario, loaded, params, a)
     sweep_df = None
     if sweep is not None:
@@ -398,14 +414,17 @@ def build_report(source, *, params: dict | None = None, articles=None, seed: int
     body = [f"<h1>{_e(scenario.name)}</h1>",
             "<p class='muted'>negosim report: who accepts the draft and why, which packages every needed "
             "party could accept, and the evidence behind every number.</p>",
-            "<nav><a href='#settings'>settings</a><a href='#analysis'>analysis</a><a href='#drivers'>drivers</a><a href='#figures'>figures</a>"
-            "<a href='#scenario'>scenario</a><a href='#sources'>sources</a><a href='#evidence'>evidence</a></nav>",
-            _provenance(sub, a, params, seed, protocol, sweep),
+            "<nav><a href='#findings'>findings</a><a href='#analysis'>analysis</a><a href='#drivers'>drivers</a>"
+            "<a href='#figures'>figures</a><a href='#scenario'>scenario</a><a href='#sources'>sources</a>"
+            "<a href='#evidence'>evidence</a><a href='#settings'>settings</a></nav>",
+            # Findings first; what was run and the hashes that pin it down at the end.
+            _findings(scenario, a, distance),
             _analysis_tables(sub, a),
             _drivers_section(drivers),
             _figures(sub, a, seed, protocol, trace, sweep_df, sweep),
             _scenario_tables(scenario, draft),
-            _sources_and_evidence(scenario, a.meta.get("articles") or {})]
+            _sources_and_evidence(scenario, a.meta.get("articles") or {}),
+            _provenance(sub, a, params, seed, protocol, sweep)]
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>negosim report: {_e(scenario.name)}</title><style>{CSS}</style></head>\n<body>\n"

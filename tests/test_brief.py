@@ -269,3 +269,23 @@ def test_run_brief_and_closing_summary(handmade):
                 assert (f"{label} (" in blocked) is (row.needed and not row.accepts), (label, blocked)
         # the brief's summary is the full story's closing lines
         assert flat(out).endswith(flat("\n".join(x for x in lines[lines.index("") + 1:])))
+
+
+# --------------------------------------------------------------------------- the report
+
+def test_the_report_opens_with_the_brief_and_ends_with_provenance(handmade):
+    import html
+    from negosim.brief import brief
+    from negosim.report import build_report
+    ls = load_scenario(handmade)
+    page = html.unescape(build_report(ls, trace=False))
+    sentences = brief(ls.scenario, analyze(ls), distance_to_yes(ls.scenario))
+    body = page[page.index("<body>"):]
+    at = [body.index(f"<li>{x}</li>") for x in sentences]
+    assert at == sorted(at)  # in the brief's order
+    order = ["Findings", "Verdicts on the draft", "Solution points", "What drives the results", "Figures",
+             "Evidence behind the numbers", "Settings and provenance"]
+    where = [body.index(f">{h}</h") for h in order]
+    assert where == sorted(where), dict(zip(order, where))
+    assert max(at) < where[1] and ls.sha256() in body[where[-1]:] and ls.sha256() not in body[:where[-1]]
+    assert "Nash = Kalai–Smorodinsky" in body  # one row for the points at one package

@@ -111,7 +111,7 @@ def test_report_holds_provenance_and_analysis_tables(report):
     assert negosim.__version__ in text
     article = ARTICLES / "talks_report.txt"
     assert hashlib.sha256(article.read_bytes()).hexdigest() in text
-    settings = dict(row for row in p.tables[0][1:] if len(row) == 2)
+    settings = dict(row for row in next(t for t in p.tables if t[0] == ["setting", "value"])[1:] if len(row) == 2)
     assert settings["seed (bargaining)"] == "7" and settings["protocol"] == "alternating_offers"
     verdicts = next(t for t in p.tables if t[0][:2] == ["party", "utility"])
     got = {row[0]: float(row[1]) for row in verdicts[1:]}

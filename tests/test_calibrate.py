@@ -365,3 +365,25 @@ def test_a_prediction_carries_its_wilson_interval(pair):
     kept = 0.4 < r - TOLERANCE
     k = int((r[kept] - TOLERANCE <= 0.8).sum())
     assert pred["ci"] == pytest.approx(list(wilson(k, int(kept.sum()))))
+
+
+def test_the_calibration_tables_script():
+    # scripts/calibration_table.py makes the tables of docs/calibration.md: every used observation of
+    # November and December is a row of the April table, and each leave-one-round-out row holds
+    # out exactly the used observations of its round (counted here from the file itself).
+    import importlib.util
+    import yaml
+    spec = importlib.util.spec_from_file_location("calibration_table", ROOT / "scripts" / "calibration_table.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    text = mod.tables(draws=300, seed=0)
+    data = yaml.safe_load((ROOT / "scenarios" / "observations.yaml").read_text())["observations"]
+    used = [o for o in data if o["supports"] in ("states", "implies")]
+    rounds = {"freeze": "2025-04", "ukraine": "2025-04", "plan28": "2025-11", "framework20": "2025-12"}
+    round_of = {o["id"]: next(r for k, r in rounds.items() if o["scenario"].startswith(k)) for o in data}
+    april_table = text.split("Every observation under the prior")[0]
+    later = [o["id"] for o in used if round_of[o["id"]] != "2025-04"]
+    assert sorted(later) == sorted(line.split("`")[1] for line in april_table.splitlines() if line.startswith("| `"))
+    for r in ("2025-04", "2025-11", "2025-12"):
+        row = next(line for line in text.splitlines() if line.startswith(f"| {r} |"))
+        assert row.split(" | ")[3] == str(sum(round_of[o["id"]] == r for o in used)), row

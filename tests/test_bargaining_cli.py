@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -109,7 +110,7 @@ def test_run_tells_the_story_in_a_subprocess(cli, small, tmp_path, monkeypatch):
     # the final text in labels with its ids in a line of their own, then the closing summary
     n = len(changes.split(", ")) if changes else 0
     assert any(x.startswith(f"Agreement in round {out['round']} ({n} change") for x in lines)
-    assert ("ids: " + changes) in " ".join(r.stdout.split()) or not changes
+    assert ("--package " + changes.replace(", ", ",")) in re.sub(r",\s+", ",", r.stdout) or not changes
     assert lines[-1].startswith(f"Agreement in round {out['round']} (alternating offers, seed 1)")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -105,7 +106,7 @@ def test_analyze_human_output(tmp_path, cli, monkeypatch, seed, top):
             f"best {len(ref.repairs)} by Nash product:") in r.stdout.splitlines()
     for k, i in enumerate(ref.repairs, 1):
         assert f"(Nash product {ref.nash_product(i):.4g})" in flat, k
-        assert "ids: " + ", ".join(f"{q}={o}" for q, o in changes(i)) in flat, k
+        assert "--package " + ",".join(f"{q}={o}" for q, o in changes(i)) in re.sub(r",\s+", ",", flat), k
 
 
 def test_validate_ok_and_bad(tmp_path, cli):

@@ -26,7 +26,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from negosim.brief import (brief, change_texts, changes, common_changes, number_label, party_label,
+from negosim.brief import (SOLUTION_TITLES, brief, change_texts, changes, common_changes, number_label, party_label,
                            provision_label, red_line_options, solution_groups, solution_title)
 
 # Every text that comes from a scenario (names, labels, ids, reasons that quote them) goes
@@ -38,8 +38,10 @@ def _fmt(x: float) -> str:
     return f"{x:.3f}"
 
 
-def wrap_items(items: list[str], width: int, first: str = "", indent: str = "    ", end: str = "") -> list[str]:
-    """Lines of ``first`` followed by ``items`` joined with ", ", broken only after a comma.
+def wrap_items(items: list[str], width: int, first: str = "", indent: str = "    ", end: str = "",
+               space: bool = True) -> list[str]:
+    """Lines of ``first`` followed by ``items`` joined with ", " (``space=False``: ","), broken only
+    after a comma.
 
     An item longer than a whole line is broken at its spaces (never inside a word,
     unless one word is longer than the line). Every line but the first starts
@@ -56,7 +58,7 @@ def wrap_items(items: list[str], width: int, first: str = "", indent: str = "   
     lines, line, fresh = [], first, True  # fresh: nothing of the items on this line yet
     for k, item in enumerate(items):
         piece = item + ("," if k < len(items) - 1 else end)
-        sep = "" if fresh else " "
+        sep = "" if fresh or not space else " "
         if len(line) + len(sep) + len(piece) <= width:
             line, fresh = line + sep + piece, False
             continue
@@ -76,10 +78,16 @@ def wrap_items(items: list[str], width: int, first: str = "", indent: str = "   
 
 
 def print_items(con: Console, items: list[str], first: str = "", indent: str = "    ", style: str | None = None,
-                end: str = "") -> None:
+                end: str = "", space: bool = True) -> None:
     """Print :func:`wrap_items` at the console's width (plain text: no markup is read)."""
-    for line in wrap_items(items, con.width, first, indent, end):
+    for line in wrap_items(items, con.width, first, indent, end, space):
         con.print(Text(line, style=style or ""), no_wrap=True, overflow="ignore", crop=False)
+
+
+def print_ids(con: Console, pairs) -> None:
+    """A dim line of ``PROVISION=OPTION`` ids as ``--package`` takes them (wrapped after a comma
+    when longer than the line: join the lines to paste it)."""
+    print_items(con, [f"{p}={o}" for p, o in pairs], "    --package ", "        ", style="dim", space=False)
 
 
 def _why(scenario, v, draft) -> str:
@@ -157,17 +165,19 @@ def print_probabilities(report, draft: dict[str, str], con: Console, scenario=No
     t = Table(title=f"Acceptance probabilities over {report.samples:,} draws of {report.uncertain_numbers} "
                     f"uncertain numbers (seed {report.seed}; {pct} Wilson interval for all; "
                     "* consent not needed; per-party intervals in --json)", title_justify="left")
-    t.add_column("package")
+    names = {po.name: SOLUTION_TITLES.get(po.name, po.name) for po in report.packages}
+    # The names stay whole (the other columns wrap at their spaces instead).
+    t.add_column("package", no_wrap=True, min_width=max(map(len, names.values()), default=7))
     t.add_column("all needed accept", justify="right")
     parties = list(report.packages[0].parties) if report.packages else []
     for p in parties:
         t.add_column(escape(label(p)), justify="right")
     for po in report.packages:
         cells = [f"{o.p:.3f}" + ("" if po.needed[p] else "*") for p, o in po.parties.items()]
-        t.add_row(escape(po.name), _odds(po.all), *cells)
+        t.add_row(escape(names[po.name]), _odds(po.all), *cells)
     con.print(t)
     for po in report.packages:
-        _print_changes(con, scenario, f"{po.name}: ", po.package, draft)
+        _print_changes(con, scenario, f"{names[po.name]}: ", po.package, draft)
     r = report.robust
     if r is None:
         if report.robust_error is not None:
@@ -182,16 +192,14 @@ def print_probabilities(report, draft: dict[str, str], con: Console, scenario=No
     con.print(Text(f"How sure: {r.note()}.", style="dim"))
 
 
-def _print_changes(con, scenario, first: str, package: dict, draft: dict, ids: bool = False) -> None:
-    """A package's changes from the draft by label, wrapped at commas (ids in a dim line when asked)."""
+def _print_changes(con, scenario, first: str, package: dict, draft: dict) -> None:
+    """A package's changes from the draft by label, wrapped at commas."""
     pairs = changes(scenario, package, draft)
     if not pairs:
         print_items(con, ["(the draft)"], first)
         return
     texts = change_texts(scenario, pairs) if scenario is not None else [f"{p}={o}" for p, o in pairs]
     print_items(con, texts, first)
-    if ids:
-        print_items(con, [f"{p}={o}" for p, o in pairs], "    ids: ", "         ", style="dim")
 
 
 def _first_sentence(text: str) -> str:
@@ -297,7 +305,7 @@ def _print_repairs(scenario, result, con, label) -> None:
                 continue
             name = "linkages" if prov == "(linkages)" else provision_label(scenario, prov)
             print_items(con, _effects(scenario, deltas, label), f"    {name}: ", "        ")
-        print_items(con, [f"{p}={o}" for p, o in r.changes.items()], "    ids: ", "         ", style="dim")
+        print_ids(con, r.changes.items())
 
 
 #: Drivers listed under each headline in the terminal (``--json`` lists every one).

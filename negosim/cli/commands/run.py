@@ -138,7 +138,7 @@ def print_story(scenario, result, console=None, brief: bool = False) -> None:
     from rich.table import Table
     from rich.text import Text
     from negosim.brief import change_texts, changes, final_package, party_label, run_summary
-    from negosim.cli.render import print_items
+    from negosim.cli.render import print_ids, print_items
     con = console or Console(soft_wrap=False, highlight=False)
     con.print(f"[bold]{escape(scenario.name)}[/bold]: {result.protocol.replace('_', ' ')}, seed {result.seed}")
     styles = {"accepts:": "green", "rejects:": "red", "Agreement:": "bold green", "No agreement:": "bold red"}
@@ -183,7 +183,7 @@ def print_story(scenario, result, console=None, brief: bool = False) -> None:
             f" ({len(pairs)} change{'s' if len(pairs) != 1 else ''} from the draft): "
         print_items(con, change_texts(scenario, pairs) or ["the draft as it stands"], what)
         if pairs:
-            print_items(con, [f"{p}={o}" for p, o in pairs], "    ids: ", "         ", style="dim")
+            print_ids(con, pairs)
     con.print()
     for sentence in run_summary(scenario, result):
         con.print(Text(sentence, style="" if result.agreement else "red"))

@@ -41,6 +41,7 @@ def check_run(path, out: dict, trace: pd.DataFrame, rounds: int) -> None:
     concession is the opening demand (round 1's aspiration) minus the deal's utility (without a
     deal: minus the last aspiration).
     """
+    from negosim.cli.commands.run import TRACE_DECIMALS
     ref = Reference(negosim.load(path))
     P = ref.parties
     assert list(trace["party"].iloc[:len(P)]) == P
@@ -49,9 +50,10 @@ def check_run(path, out: dict, trace: pd.DataFrame, rounds: int) -> None:
             assert np.isnan(r.utility) and r.accepts is None and r.changes == "", r
             continue
         i, p = int(r.package), P.index(r.party)
-        assert r.utility == float(ref.util[i][p]), r  # both exact multiples of the quantum
-        assert r.reservation == ref.reservation[p] and r.needed == ref.needed[i][p], r
-        assert r.accepts == (not ref.red[i][p] and r.utility >= max(r.threshold, r.reservation) - 1e-9), r
+        exact = float(ref.util[i][p])  # an exact multiple of the quantum; files hold it to TRACE_DECIMALS
+        assert r.utility == round(exact, TRACE_DECIMALS), r
+        assert r.reservation == round(float(ref.reservation[p]), TRACE_DECIMALS) and r.needed == ref.needed[i][p], r
+        assert r.accepts == (not ref.red[i][p] and exact >= max(r.threshold, r.reservation) - 1e-9), r
     offered = trace["package"] >= 0
     answers = (trace["accepts"].where(offered, False).astype(bool)
                | ~trace["needed"].where(offered, True).astype(bool))
@@ -66,11 +68,14 @@ def check_run(path, out: dict, trace: pd.DataFrame, rounds: int) -> None:
         assert out["package"] == {prov: ref.options[j][o] for j, (prov, o) in enumerate(zip(ref.provisions,
                                                                                            ref.packages[i]))}
         assert out["utilities"] == {p: float(ref.util[i][k]) for k, p in enumerate(P)}
-        assert out["concessions"] == {p: opening[p] - out["utilities"][p] for p in P}
+        # The file's opening demand is rounded to TRACE_DECIMALS; the JSON's numbers are not.
+        assert out["concessions"] == pytest.approx({p: opening[p] - out["utilities"][p] for p in P},
+                                                   rel=0, abs=10.0 ** -TRACE_DECIMALS)
         assert out["reason"] == f"every party whose consent is needed accepted in round {out['round']}"
     else:
         assert not done.any() and out["package"] is None and out["round"] is None and out["utilities"] is None
-        assert out["concessions"] == {p: opening[p] - last.set_index("party")["aspiration"][p] for p in P}
+        assert out["concessions"] == pytest.approx(
+            {p: opening[p] - last.set_index("party")["aspiration"][p] for p in P}, rel=0, abs=2 * 10.0 ** -TRACE_DECIMALS)
 
 
 def test_run_tells_the_story_in_a_subprocess(cli, small, tmp_path, monkeypatch):

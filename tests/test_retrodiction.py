@@ -237,11 +237,16 @@ def failing(sc: dict[str, Scenario]) -> list[str]:
 
 
 def swap_ukraine_russia(s: Scenario) -> Scenario:
-    """Ukraine's and Russia's numbers swapped: weights, values, reservations, linkages."""
+    """Ukraine's and Russia's numbers swapped: weights, values, reservations, linkages, no-deal costs."""
     d = s.model_dump(exclude_none=True)
     u, r = d["parties"]["ukraine"], d["parties"]["russia"]
     for key in ("weights", "values", "reservation", "linkages"):
         u[key], r[key] = r.get(key, []), u.get(key, [])
+    # With reservation: no_deal for both, the fallbacks differ only by each party's cost of
+    # fighting on (and its values of the outcomes, swapped above): swap the costs too.
+    cost = (d.get("no_deal") or {}).get("cost", {})
+    if "ukraine" in cost and "russia" in cost:
+        cost["ukraine"], cost["russia"] = cost["russia"], cost["ukraine"]
     return Scenario.model_validate(d)
 
 
@@ -342,6 +347,7 @@ def test_mutations_change_what_they_say(rounds):
     sw = swap_ukraine_russia(s)
     assert sw.parties["ukraine"].reservation == s.parties["russia"].reservation
     assert sw.parties["russia"].values["donbas"]["cede"] == s.parties["ukraine"].values["donbas"]["cede"]
+    assert sw.no_deal.cost["ukraine"] == s.no_deal.cost["russia"] != s.no_deal.cost["ukraine"]
     eq = equal_weights(s)
     ws = {w.point for w in eq.parties["russia"].weights.values() if w.point > 0}
     assert len(ws) == 1

@@ -70,11 +70,6 @@ def change_texts(scenario, pairs) -> list[str]:
     return [option_text(scenario, p, o) for p, o in pairs]
 
 
-def ids_text(pairs) -> str:
-    """The pairs as a user types them after ``--package``: ``donbas=kyiv_holds,guarantee=nato_like``."""
-    return ",".join(f"{p}={o}" for p, o in pairs)
-
-
 def and_list(items: list[str]) -> str:
     """``"a"``, ``"a and b"``, ``"a, b and c"``.
 
@@ -220,8 +215,8 @@ def _verdict_sentence(scenario, a) -> str:
 
 
 def _repair_sentence(scenario, a) -> str:
-    if a.repair_size is None:
-        return "No repair exists: no package is acceptable to every needed party."
+    if a.repair_size is None:  # the zone is empty: said once, by the zone's sentence
+        return ""
     if a.repair_size == 0:
         return "No repair is needed: the draft is in the zone of agreement."
     n = a.repair_size
@@ -276,8 +271,8 @@ def closest_change(cs, party: str) -> tuple[tuple[str, str], float, bool] | None
 
 def _zone_sentence(a) -> str:
     if a.zone_size == 0:
-        return ("The zone of agreement is empty: no package is acceptable to every needed party, "
-                "whatever the draft.")
+        return ("No repair exists: the zone of agreement is empty (no package is acceptable to every "
+                "needed party, whatever the draft).")
     share = 100 * a.zone_size / a.space_size if a.space_size else 0.0
     return (f"The zone of agreement holds {a.zone_size:,} of the {a.space_size:,} packages ({share:.3g} %), "
             "whatever the draft.")
@@ -307,8 +302,7 @@ def brief(scenario, analysis, distance: dict | None = None) -> list[str]:
     out = [_verdict_sentence(scenario, a)]
     out += [rejection(scenario, v, draft, a.compiled, (distance or {}).get(v.party))
             for v in a.draft.values() if not v.accepts]
-    out.append(_repair_sentence(scenario, a))
-    out.append(_zone_sentence(a))
+    out += [x for x in (_repair_sentence(scenario, a), _zone_sentence(a)) if x]
     return out
 
 

@@ -156,8 +156,9 @@ def test_plan28_brief_is_short_has_no_ids_and_equals_the_json_summary():
     labels = label_words(s)
     for word in re.findall(r"[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+", text):  # snake_case
         assert word in labels, word
+    # no party named by its id, and no provision or option id that is not an English word of a label
     for word in re.findall(r"[A-Za-z0-9_]+", text):
-        assert word not in ids_of(s) - labels or word in labels, word
+        assert word not in set(s.parties) and (word in labels or word not in ids_of(s) or "_" not in word), word
     assert len(printed) <= 15  # at 80 columns the same few sentences, wrapped
 
 

@@ -292,3 +292,11 @@ def test_the_report_opens_with_the_brief_and_ends_with_provenance(handmade):
     assert where == sorted(where), dict(zip(order, where))
     assert max(at) < where[1] and ls.sha256() in body[where[-1]:] and ls.sha256() not in body[:where[-1]]
     assert "Nash = Kalai–Smorodinsky" in body  # one row for the points at one package
+
+
+def test_red_lines_are_named_by_their_options_everywhere_in_the_text(handmade):
+    out = run("analyze", str(handmade), "--drivers", columns=160).stdout
+    assert "What drives the results" in out
+    assert "no_cession" not in out  # the red line's id: only --json carries it
+    held = next(x for x in flat(out).split(". ") if "does not hang on any single number" in x)
+    assert held.startswith("Kyiv's rejection of the draft") and "Contested land: Ceded to Moscow" in held

@@ -120,7 +120,11 @@ def print_analysis(scenario, result, console: Console | None = None, width: int 
     if probabilities is not None:
         print_probabilities(probabilities, result.compiled.package_dict(result.compiled.draft), con, scenario)
     if drivers is not None:
-        print_drivers(drivers, con)
+        nash = result.solutions.get("nash")
+        packages = {"draft": result.compiled.package_dict(result.compiled.draft)}
+        if nash is not None:
+            packages["nash"] = nash.package
+        print_drivers(drivers, con, scenario, packages)
 
 
 def print_distance(distance: dict, con: Console, scenario=None) -> None:
@@ -317,9 +321,12 @@ def _grade_style(d) -> str:
     return _GRADE_STYLE["assumed"] if d.assumed else ("dim" if d.grade == "ungraded" else _GRADE_STYLE["grade"])
 
 
-def print_drivers(drivers, con: Console) -> None:
+def print_drivers(drivers, con: Console, scenario=None, packages: dict | None = None) -> None:
     """What drives the headline results (:func:`negosim.uncertainty.drivers.find_drivers`): one
     sentence per result, then its closest drivers; assumed grades in yellow.
+
+    With ``scenario`` and ``packages`` (``{"draft": ..., "nash": ...}``, ``{provision: option}``)
+    a result held by a red line names the options that cross it, by label.
 
     Plain rich ``Text`` wrapped at spaces, not a table: dotted number names are
     never cut at 80 columns (only a name longer than the line would be).
@@ -364,7 +371,14 @@ def print_drivers(drivers, con: Console) -> None:
                        + "; ".join(h.subject() for h in free) + "."))
     for h in (h for h in drivers.headlines if h.red_lines):
         con.print()
-        con.print(Text(h.sentence()))
+        pkg = (packages or {}).get(h.kind)
+        if scenario is None or pkg is None:
+            con.print(Text(h.sentence()))
+            continue
+        crossed = "; ".join(" with ".join(red_line_options(scenario, h.party, r, pkg)) for r in h.red_lines)
+        what = "a red line" if len(h.red_lines) == 1 else "red lines"
+        con.print(Text(f"{h.subject()} does not hang on any single number: it crosses {what}, {crossed}, "
+                       "which no number changes."))
     missing = [h for h in drivers.headlines if h.now is None]
     if missing:
         con.print()

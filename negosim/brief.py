@@ -90,7 +90,7 @@ def number_label(scenario, path: tuple) -> str:
     >>> from negosim.engine.random_scenario import random_scenario
     >>> s = random_scenario(parties=2, provisions=2, options=2, seed=0)
     >>> number_label(s, ("parties", "p0", "reservation"))
-    "p0's fallback (reservation)"
+    "p0's fallback"
     """
     path = tuple(path)
     try:
@@ -98,7 +98,7 @@ def number_label(scenario, path: tuple) -> str:
             who = party_label(scenario, path[1])
             what = path[2]
             if what == "reservation":
-                return f"{who}'s fallback (reservation)"
+                return f"{who}'s fallback"
             if what == "weights":
                 return f"{who}'s weight of {provision_label(scenario, path[3])}"
             if what == "values":

@@ -352,7 +352,10 @@ def print_drivers(drivers, con: Console, scenario=None, packages: dict | None = 
             line.append(text, style=_GRADE_STYLE.get(tag) if tag else None)
         con.print(line)
         for i, d in enumerate(h.drivers[:DRIVERS_SHOWN], 1):
-            row = Text(f"{i}. {d.name} ")
+            named = number_label(scenario, d.path) if scenario is not None else d.name
+            row = Text(f"{i}. {named} ")
+            if named != d.name:
+                row.append(f"({d.name}) ", style="dim")
             row.append(d.grade, style=_grade_style(d))
             row.append(f" {d.point:.4g} -> {d.to:.4g}, {100 * d.share:.0f} % of its range "
                        f"[{d.bounds[0]:.4g}, {d.bounds[1]:.4g}]")

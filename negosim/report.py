@@ -35,7 +35,7 @@ import html
 import platform
 from pathlib import Path
 
-from .brief import (brief, change_texts, changes, provision_label, reason_text, red_line_options, solution_groups,
+from .brief import (brief, change_texts, changes, provision_label, red_line_options, solution_groups,
                     solution_title)
 from .errors import NegosimError
 
@@ -150,8 +150,9 @@ def _analysis_tables(sub, a) -> str:
     rows = [[sub.party_label(v.party), _num(v.utility), _num(v.reservation), f"{v.margin:+.3f}",
              _yes_no(v.accepts) + ("" if v.needed else ' <span class="muted">(not needed)</span>'),
              "; ".join(" with ".join(red_line_options(sub.scenario, v.party, r, draft)) for r in v.red_lines) or "-",
-             "reaches its fallback" if v.accepts else reason_text(sub.scenario, v, draft)] for v in a.draft.values()]
-    out.append(table(["party", "utility", "reservation", "margin", "verdict", "red lines", "why"], rows,
+             "reaches its fallback" if v.accepts else "on a red line" if v.red_lines else
+             f"{v.reservation - v.utility:.3f} short of its fallback"] for v in a.draft.values()]
+    out.append(table(["party", "utility", "fallback", "margin", "verdict", "red lines", "why"], rows,
                      numeric={1, 2, 3}, raw={4}))
     out.append("<h3>Solution points</h3>")
     rows = []

@@ -387,3 +387,23 @@ def test_the_calibration_tables_script():
     for r in ("2025-04", "2025-11", "2025-12"):
         row = next(line for line in text.splitlines() if line.startswith(f"| {r} |"))
         assert row.split(" | ")[3] == str(sum(round_of[o["id"]] == r for o in used)), row
+
+
+def test_the_shipped_report_reads_at_80_columns():
+    """At 80 columns (the width of piped output) no line is wider and no id or number is folded."""
+    import os
+    import subprocess
+    import sys
+    files = [str(ROOT / "scenarios" / f) for f in ("freeze_2025_04.yaml", "plan28_2025_11.yaml")]
+    env = dict(os.environ, COLUMNS="80")
+    r = subprocess.run([sys.executable, "-m", "negosim", "calibrate", *files, "--draws", "500",
+                        "--hold-out", "2025-11"], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    words = set(r.stdout.split())
+    out = calibrate_json(*files, "--draws", 500, "--hold-out", "2025-11")
+    for path in out["posterior"]:
+        assert path in words, path  # each deciding number whole on its line
+    for p in out["predictions"]:
+        assert p["id"] in words, p["id"]

@@ -83,7 +83,7 @@ def _p(x) -> str:
 def _range(q: dict) -> str:
     if q["low"] is None:
         return "-"
-    return f"{q['low']:.3f} / {q['median']:.3f} / {q['high']:.3f}"
+    return f"{q['low']:.3f} · {q['median']:.3f} · {q['high']:.3f}"
 
 
 def print_calibration(result, console=None) -> None:
@@ -108,37 +108,36 @@ def print_calibration(result, console=None) -> None:
         if result.kept < FEW_KEPT:
             con.print(f"[yellow]Only {result.kept:,} draws kept: the ranges and probabilities below are rough "
                       "(see the intervals); give more --draws[/yellow]")
-    t = Table(title="Deciding numbers: 5 % / median / 95 % of the draws", title_justify="left")
-    t.add_column("number", no_wrap=True)  # a path cut short names nothing
-    for c in ("stretch", "prior", "posterior (kept)"):
-        t.add_column(c, overflow="fold")
+    # Two lines a number (its path, then its ranges): a table cut the paths or folded the ranges
+    # mid-number at 80 columns, and a path cut short names nothing.
+    con.print("[bold]Deciding numbers[/bold]: 5 % · median · 95 % of all draws (prior) and of the kept "
+              "draws (posterior)")
     for name, q in result.prior.items():
         w = result.widening[name]
-        t.add_row(escape(name), "point" if w is None else f"x{w:g}", _range(q), _range(result.posterior[name]))
-    con.print(t)
-    t = Table(title="Observations: the posterior probability that the party accepts the draft",
-              title_justify="left")
-    for c in ("observation", "scenario", "party", "grade", "role", "accepted", "p_accept", "hit"):
-        t.add_column(c, overflow="fold")
+        stretch = "a point, not drawn" if w is None else f"range stretched x{w:g}"
+        con.print(f"  {escape(name)} [dim]({stretch})[/dim]")
+        con.print(f"      prior {_range(q)}   posterior {_range(result.posterior[name])}")
+    # Two lines an observation, for the same reason as the numbers: a table folded its ids mid-word.
+    con.print("[bold]Observations[/bold]: the posterior probability that the party accepts the draft")
     for o in result.observations:
-        hit = "" if o.role != "held_out" or o.hit is None else "[green]hit[/green]" if o.hit else "[red]miss[/red]"
-        role = o.role.replace("_", " ") + (" [dim](red line)[/dim]" if o.red_line else "")
-        t.add_row(escape(o.id), escape(o.scenario), escape(o.party), o.supports, role,
-                  "yes" if o.observed else "no",
-                  _p(o.p_accept) + ("" if o.ci is None or o.kept >= 1000 else f" ({o.ci[0]:.2f}-{o.ci[1]:.2f})"), hit)
-    con.print(t)
+        hit = "" if o.role != "held_out" or o.hit is None else "  [green]hit[/green]" if o.hit else "  [red]miss[/red]"
+        role = o.role.replace("_", " ") + (", red line" if o.red_line else "")
+        did = "accepted" if o.observed else "did not accept"
+        ci = "" if o.ci is None or o.kept >= 1000 else f" ({o.ci[0]:.2f}-{o.ci[1]:.2f})"
+        con.print(f"  {escape(o.id)} [dim]({o.supports}; {role})[/dim]")
+        con.print(f"      {escape(o.party)} {did} {escape(o.scenario)}: p_accept {_p(o.p_accept)}{ci}{hit}")
     if any(o.red_line for o in result.observations):
-        con.print("[dim](red line): a red line of the party fires on the draft, so its verdict is the same in "
+        con.print("[dim]red line: a red line of the party fires on the draft, so its verdict is the same in "
                   "every draw: the observation constrains no number and its prediction cannot fail[/dim]")
     for sc in result.scenarios:
         t = Table(title=f"{escape(sc['name'])} ({escape(sc['round'])}): posterior probability of acceptance",
                   title_justify="left")
-        t.add_column("package")
+        t.add_column("package", no_wrap=True)
         parties = list(next(iter(sc["packages"].values()))["p_accept"])
         for q in parties:
-            t.add_column(escape(q))
-        t.add_column("every needed party")
-        t.add_column("changes")
+            t.add_column(escape(q), justify="right")
+        t.add_column("all needed", justify="right")
+        t.add_column("changes", justify="right")
         for name, pk in sc["packages"].items():
             sol = sc["solutions"].get(name)
             t.add_row(escape(name), *[_p(pk["p_accept"][q]) for q in parties], _p(pk["p_all"]),

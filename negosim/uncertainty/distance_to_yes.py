@@ -49,7 +49,11 @@ BATCH = 2048
 
 @dataclass
 class Flip:
-    """Setting one number to ``to`` (from ``point``) flips the party's verdict."""
+    """Setting one number to ``to`` (from ``point``) flips the party's verdict.
+
+    ``point``, ``to`` and ``bounds`` are values in effect: with the parameters'
+    effects added, as the verdicts and the analysis use them.
+    """
 
     path: tuple
     name: str
@@ -98,8 +102,8 @@ class PartyDistance:
             return f"{verdict}; {self.reason}"
         f = self.flip
         turn = "rejects" if self.accepts else "accepts"
-        return (f"{verdict}; {turn} if {f.name} moves {f.point:.4g} -> {f.to:.4g} ({f.change:+.4g}, "
-                f"{100 * f.share:.0f}% of its range [{f.bounds[0]:.4g}, {f.bounds[1]:.4g}])")
+        return (f"{verdict}; {turn} if {f.name} moves {f.point:.3f} -> {f.to:.3f} ({f.change:+.3f}, "
+                f"{100 * f.share:.0f}% of its range [{f.bounds[0]:.3f}, {f.bounds[1]:.3f}])")
 
     def to_json(self) -> dict:
         return {"accepts": self.accepts, "needed": self.needed, "direction": self.direction,
@@ -148,6 +152,9 @@ def distance_to_yes(scenario, params: dict[str, float] | None = None, package=No
         return np.concatenate(out) if out else np.zeros((0, cs.n_parties), bool)
 
     base = verdicts(V0)[0]
+    # What the parameters add to each number (effects add to their target whatever its own value),
+    # so that a flip is reported in the values in effect, as the verdicts show them.
+    shift = sm.layout.with_parameters(V0, params)[0] - V0[0]
     needed = cs.score(x[None, :]).needed[:, 0]  # vetoes do not depend on numbers or parameters
     reds = cs.red_lines_hit(x)
     cands = []  # (column, t0, lo, hi)
@@ -208,7 +215,8 @@ def distance_to_yes(scenario, params: dict[str, float] | None = None, package=No
                 continue
             if _verified(scenario, sm, params, x, p, base[p], path, b[3]):
                 num = sm.numbers[k]
-                flips_p.append(Flip(path, dotted_name(scenario, path), t0, float(b[3]), (lo, hi),
+                d = float(shift[k])
+                flips_p.append(Flip(path, dotted_name(scenario, path), t0 + d, float(b[3]) + d, (lo + d, hi + d),
                                     num.source, num.assumption))
             if len(flips_p) > alternatives:
                 break

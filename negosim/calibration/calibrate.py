@@ -19,7 +19,7 @@ How numbers are drawn
   to the stretched support. Point numbers stay points.
 - **One draw per number path.** The uniforms of a number come from the stream
   keyed by its document path and the seed
-  (:func:`negosim.uncertainty.sampling.uniforms`; :func:`stream` in chunks), and are drawn once per path
+  (:func:`negosim.uncertainty.sampling.uniforms`, chunk by chunk with ``start=``), and are drawn once per path
   for all files: files that share a number (the rounds extend ``base.yaml``)
   share its draws; a number a round overrides is drawn at the same quantile of
   its own range. Draw ``s`` is the same whatever the chunking.
@@ -58,24 +58,6 @@ CHUNK = 2048
 
 
 # --------------------------------------------------------------------------- drawing
-
-def stream(root, path: tuple, n: int, start: int) -> np.ndarray:
-    """Uniforms ``start .. start + n`` of the stream of the number at ``path``: the same as
-    ``negosim.uncertainty.sampling.uniforms(root, path, start + n)[start:]``, without making the
-    first ``start`` (PCG64 jumps ahead; each uniform uses one 64-bit output). So draws made
-    chunk by chunk are the draws of one call, whatever the chunk size.
-
-    >>> from negosim.uncertainty.sampling import root_seed, uniforms
-    >>> bool((stream(root_seed(1), ("x",), 5, 3) == uniforms(1, ("x",), 8)[3:]).all())
-    True
-    """
-    from negosim.uncertainty.sampling import path_key
-    child = np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (path_key(path),),
-                                   pool_size=root.pool_size)
-    bits = np.random.PCG64(child)
-    bits.advance(start)
-    return np.random.Generator(bits).random(n)
-
 
 def widening_factor(num: Number) -> float:
     """How much a number's evidence range is stretched, from its grade of support."""
@@ -323,7 +305,7 @@ def calibrate(files, observations, draws: int = 20_000, seed: int = 0, hold_out=
     from negosim.calibration.observations import Observations, load_observations
     from negosim.engine.compiled import unanimous
     from negosim.scenario.yaml_io import load_scenario
-    from negosim.uncertainty.sampling import accepts_draws, ppf, root_seed
+    from negosim.uncertainty.sampling import accepts_draws, ppf, root_seed, uniforms
     if draws < 0:
         raise NegosimError("the number of draws must be 0 or more")
     loaded = [load_scenario(f) if isinstance(f, (str, Path)) else f for f in files]
@@ -359,7 +341,7 @@ def calibrate(files, observations, draws: int = 20_000, seed: int = 0, hold_out=
     prior_vals, post_vals = [], []
     for s0 in range(0, draws, CHUNK):
         m = min(CHUNK, draws - s0)
-        u = {p: stream(root, p, m, s0) for p in streams}
+        u = {p: uniforms(root, p, m, start=s0) for p in streams}
         rows, oks, needs = {}, [None] * len(prepared), [None] * len(prepared)
         for g in groups:
             V = np.repeat(g.sampler.points(), m, axis=0)

@@ -120,15 +120,24 @@ def path_key(path: tuple) -> int:
     return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little")
 
 
-def uniforms(seed, path: tuple, n: int) -> np.ndarray:
-    """``n`` uniforms of the stream of one number: a child of the root keyed by its path.
+def uniforms(seed, path: tuple, n: int, start: int = 0) -> np.ndarray:
+    """Uniforms ``start .. start + n`` of the stream of one number: a child of the root keyed by its path.
 
-    The first ``n`` draws do not change when more are asked for.
+    The first draws do not change when more are asked for, and ``start`` skips ahead
+    without making the skipped draws (PCG64 jumps; each uniform uses one 64-bit output),
+    so draws made chunk by chunk are the draws of one call, whatever the chunk size.
+    ``seed`` is an int or a root :class:`numpy.random.SeedSequence` (:func:`root_seed`).
+
+    >>> bool((uniforms(1, ("x",), 5, start=3) == uniforms(1, ("x",), 8)[3:]).all())
+    True
     """
     root = root_seed(seed)
     child = np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (path_key(path),),
                                    pool_size=root.pool_size)
-    return np.random.Generator(np.random.PCG64(child)).random(n)
+    bits = np.random.PCG64(child)
+    if start:
+        bits.advance(start)
+    return np.random.Generator(bits).random(n)
 
 
 # --------------------------------------------------------------------------- tables

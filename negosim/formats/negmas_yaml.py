@@ -47,10 +47,8 @@ _UFUN = "LinearAdditiveUtilityFunction"
 
 def _load(path: Path):
     """The checked node tree, the constructed data and the text of a YAML file."""
-    from negosim.scenario.yaml_io import _compose, _construct, decode_yaml_text, read_regular_file
-    node, _ = _compose(path)
-    text = decode_yaml_text(read_regular_file(path), str(path))
-    return node, _construct(node), text
+    from negosim.scenario.yaml_io import read_yaml
+    return read_yaml(path)
 
 
 def _get(node, key: str):

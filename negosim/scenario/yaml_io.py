@@ -994,13 +994,39 @@ class LoadedScenario:
         return error_at(self.node, path, message)
 
 
+def read_yaml(path: str | Path) -> tuple[Node, Any, str]:
+    """The checked node tree, the plain data and the text of one YAML file (``extends`` not followed).
+
+    The same checks as a scenario file (size limits, UTF-8, duplicate keys, YAML 1.2
+    numbers); for other YAML inputs such as NegMAS domain files.
+
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     f = os.path.join(d, "x.yaml")
+    ...     _ = open(f, "w").write("a: 1e3\\nb: no\\n")
+    ...     read_yaml(f)[1]
+    {'a': 1000.0, 'b': 'no'}
+    """
+    node, _ = _compose(Path(path))
+    text = decode_yaml_text(read_regular_file(path), str(path))
+    return node, _construct(node), text
+
+
+def dump_yaml(data: Any, width: int = 100) -> str:
+    """YAML text of plain data that :func:`read_yaml` reads back equal (numbers-as-text quoted).
+
+    >>> dump_yaml({"a": "1e3", "b": 1.5})
+    "a: '1e3'\\nb: 1.5\\n"
+    """
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=width)
+
+
 def dump_scenario(scenario, path: str | Path | None = None) -> str:
     """Write a scenario as self-contained YAML (no ``extends``); return the text.
 
     Loading the written file gives an equal scenario.
     """
-    data = scenario.model_dump(mode="json", exclude_none=True)
-    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    text = dump_yaml(scenario.model_dump(mode="json", exclude_none=True))
     if path is not None:
         Path(path).write_text(text, encoding="utf-8")
     return text

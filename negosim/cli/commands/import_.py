@@ -28,14 +28,12 @@ def run(args) -> int:
     from negosim.formats.domain import to_scenario
     from negosim.formats.files import read_domain
     from negosim.scenario.schema import Scenario
-    import yaml
-    from negosim.scenario.yaml_io import _Dumper
+    from negosim.scenario.yaml_io import dump_yaml
     t = time.perf_counter()
     domain = read_domain(args.paths, bins=args.bins)
     scenario = Scenario.model_validate(to_scenario(domain, args.output))
     # Defaults left out: an imported domain has thousands of options, each with empty fields.
-    text = yaml.dump(scenario.model_dump(mode="json", exclude_defaults=True), Dumper=_Dumper, sort_keys=False,
-                     allow_unicode=True, width=120)
+    text = dump_yaml(scenario.model_dump(mode="json", exclude_defaults=True), width=120)
     with atomic_output(args.output) as tmp:
         tmp.write_text(text, encoding="utf-8")
     size = 1

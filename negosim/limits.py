@@ -108,3 +108,11 @@ MAX_DRAWS = 1_000_000
 
 #: ``analyze --top``: most minimal repairs listed (each is kept for every row of a half).
 MAX_TOP = 1000
+
+
+# Veto power (docs/limits.md, "Veto power"): read by negosim.engine.power.
+
+#: Most coalitions the power indices visit by enumeration (2**n for n parties: 20 parties), and
+#: most cells of one counting table of a weighted game (members x quota in integer units). Both
+#: take about a second at this size; a weighted game of any number of members is counted.
+MAX_POWER_COALITIONS = 2**20

@@ -300,3 +300,115 @@ def test_red_lines_are_named_by_their_options_everywhere_in_the_text(handmade):
     assert "no_cession" not in out  # the red line's id: only --json carries it
     held = next(x for x in flat(out).split(". ") if "does not hang on any single number" in x)
     assert held.startswith("Kyiv's rejection of the draft") and "Contested land: Ceded to Moscow" in held
+
+
+# --------------------------------------------------------------------------- negosim compare
+
+ROUNDS = [ROOT / "scenarios" / f for f in ("plan28_2025_11.yaml", "framework20_2025_12.yaml",
+                                           "freeze_2025_04.yaml")]
+#: Words only the list layout prints (where the tables would not fit whole words).
+LIST_WORDS = {"marked", "every"}
+
+
+def readable(text: str) -> str:
+    """The text a person reads: the dim ``--package`` lines of ids aside."""
+    return "\n".join(x for x in text.splitlines() if not x.strip().startswith("--package"))
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+@pytest.mark.parametrize("files", [ROUNDS[:2], ROUNDS], ids=["two", "three"])
+def test_compare_output_has_no_broken_words_and_reads_in_labels(columns, files):
+    narrow = run("compare", *map(str, files), columns=columns).stdout
+    wide = run("compare", *map(str, files), columns=1000).stdout
+    vocabulary = set(words(wide)) | LIST_WORDS
+    broken = [w for w in words(narrow) if w not in vocabulary]
+    assert not broken, broken[:10]
+    assert max(len(x) for x in narrow.splitlines()) <= columns
+    scenarios = [load_scenario(f).scenario for f in files]
+    for s in scenarios:
+        for q, p in s.parties.items():
+            assert p.label in " ".join(narrow.split()), p.label
+        text = " ".join(words(narrow))
+        assert not re.search(r"\b\w+=\w+", narrow)  # no provision=option pairs
+        for word in set(s.parties) | {w for w in set(s.provisions) if "_" in w}:
+            assert word not in text.split(), word
+    assert "no_deal.outcomes" not in narrow and "parties." not in narrow
+
+
+def test_compare_names_a_changed_number_by_its_label():
+    from negosim.cli.commands.compare import number_text
+    s = load_scenario(ROUNDS[0]).scenario
+    out = s.no_deal.outcomes
+    assert len(out) >= 2
+    assert number_text(s, s, "no_deal.outcomes.1.p") == f"the chance of '{out[1].label}' if fighting goes on"
+    # Another round whose outcome at that place is another one: both are named.
+    other = s.model_copy(update={"no_deal": s.no_deal.model_copy(update={"outcomes": [out[1], out[0], *out[2:]]})})
+    both = number_text(s, other, "no_deal.outcomes.0.p")
+    assert out[0].label in both and out[1].label in both
+    assert number_text(s, s, "parties.ukraine.weights.donbas") == \
+        f"{s.parties['ukraine'].label}'s weight of {s.provisions['donbas'].label}"
+
+
+# --------------------------------------------------------------------------- labels in the run story
+
+def test_run_rounds_are_told_in_labels(handmade):
+    out = readable(run("run", str(handmade), "--rounds", "3", columns=1000).stdout)
+    assert "Kyiv rejects: crosses a red line, Contested land: Ceded to Moscow" in out
+    assert "Brussels rejects: utility" in out
+    rounds = out[out.index("Round 1"):]
+    assert not re.search(r"\b(kyiv|moscow|brussels)\b", rounds), rounds
+    assert not re.search(r"\b\w+=\w+", rounds), rounds
+    assert "no_cession" not in rounds
+    plan = readable(run("run", str(PLAN28), "--rounds", "4", columns=1000).stdout)
+    s = load_scenario(PLAN28).scenario
+    story = plan[plan.index("Round 1"):]
+    assert not re.search(r"\b\w+=\w+", story), story
+    for q, p in s.parties.items():
+        assert not re.search(rf"^\s+{q}\b", story, re.M), q
+        assert re.search(rf"^\s+{re.escape(p.label)} (accepts|rejects):", story, re.M), p.label
+    assert "Concessions: " + s.parties["ukraine"].label in story
+
+
+def test_drivers_headlines_name_numbers_in_words():
+    from negosim.brief import number_label
+    from negosim.uncertainty.drivers import find_drivers
+    path = ROOT / "scenarios" / "framework20_2025_12.yaml"
+    ls = load_scenario(path)
+    hung = [h for h in find_drivers(ls).headlines if h.drivers]
+    assert hung  # the scenario's verdicts hang on its costs of fighting on
+    out = " ".join(run("analyze", str(path), "--drivers", columns=80).stdout.split())
+    for h in hung:
+        d = h.drivers[0]
+        named = number_label(ls.scenario, d.path)
+        assert named != d.name
+        assert f"{h.subject()} hangs on" in out
+        head = out[out.index(f"{h.subject()} hangs on"):]
+        head = head[:head.index(" 1. ")]
+        assert named in head and d.name not in head, head
+
+
+# --------------------------------------------------------------------------- long labels (GENIUS imports)
+
+@pytest.fixture(scope="module")
+def long_labels(tmp_path_factory):
+    """An imported GENIUS domain whose profiles (the party labels) have long names without spaces."""
+    import shutil
+    src = ROOT / "tests" / "data" / "genius" / "office"
+    d = tmp_path_factory.mktemp("genius")
+    shutil.copy(src / "office_domain.xml", d / "office_domain.xml")
+    shutil.copy(src / "office_a.xml", d / "Itex_vs_Cypress_profile_of_the_buyer.xml")
+    shutil.copy(src / "office_b.xml", d / "ItexvsCypressSellerProfileNumberTwo.xml")
+    out = d / "office.yaml"
+    run("import", str(d), "-o", str(out))
+    return out
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+def test_long_party_labels_are_never_cut(columns, long_labels):
+    narrow = run("analyze", str(long_labels), columns=columns).stdout
+    wide = run("analyze", str(long_labels), columns=1000).stdout
+    assert_no_broken_words(narrow, wide)
+    assert max(len(x) for x in narrow.splitlines()) <= columns
+    printed = words(narrow)
+    for p in load_scenario(long_labels).scenario.parties.values():
+        assert printed.count(p.label) >= 3, p.label  # verdicts, solution points, brief: whole each time

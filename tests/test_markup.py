@@ -53,7 +53,7 @@ LABELS = ("[/red] talks", "[bold]x", "[/red]M")
     (("analyze", "a.yaml", "--samples", "200"), LABELS + ("land=[b]half",)),
     (("analyze", "g.yaml"), LABELS),
     (("run", "g.yaml", "--rounds", "4"), LABELS + ("land=[b]half",)),
-    (("compare", "g.yaml", "a.yaml"), ("[/red] talks", "[/red]Give", "[bold]x", "land: [/i]give -> keep")),
+    (("compare", "g.yaml", "a.yaml"), ("[/red] talks", "[/red]Give", "[bold]x", "[bold]x: [/red]Give -> [bold]x")),
     (("sources", "a.yaml"), ("[/red] talks",)),
 ], ids=lambda a: " ".join(a) if isinstance(a[0], str) and a[0] in ("analyze", "run", "compare", "sources") else "")
 def test_markup_in_scenario_text_is_printed_verbatim(tmp_path, args, texts):

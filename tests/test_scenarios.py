@@ -509,11 +509,15 @@ def test_compare_cli(tmp_path):
             v = r["verdicts"][p]
             cells.append(f"{'accepts' if v['accepts'] else 'rejects'} {v['margin']:+.3f}"
                          + (" (red line)" if v["red_lines"] else ""))
-        assert any(line.split("│")[1:-1] and [c.strip() for c in line.split("│")[1:-1]] == [p, *cells]
+        label = b.parties[p].label  # what a person reads: labels (ids in --json)
+        assert any(line.split("│")[1:-1] and [c.strip() for c in line.split("│")[1:-1]] == [label, *cells]
                    for line in res.stdout.splitlines()), (p, cells)
     # Each change line names the parties it moves, with their effects to three decimals.
+    flat = " ".join(res.stdout.split())
     for prov, (old, new) in step["changes"].items():
-        moved = " ".join(f"{p}{e:+.3f}" for p, e in step["effects"][prov].items() if round(e, 3) != 0)
-        assert f"{prov}: {old} -> {new}  ({moved})" in res.stdout, prov
+        moved = ", ".join(f"{b.parties[p].label} {e:+.3f}" for p, e in step["effects"][prov].items()
+                          if round(e, 3) != 0)
+        opts = b.provisions[prov].options
+        assert f"{b.provisions[prov].label}: {opts[old].label} -> {opts[new].label} ({moved})" in flat, prov
     res = cli("compare", *files, "--param", "nonsense=1")
     assert res.returncode == 2 and "unknown parameter" in res.stderr

@@ -90,6 +90,34 @@ def print_ids(con: Console, pairs) -> None:
     print_items(con, [f"{p}={o}" for p, o in pairs], "    --package ", "        ", style="dim", space=False)
 
 
+def fit_table(con: Console, table: Table) -> bool:
+    """Give ``table``'s columns widths that fit the console with no word cut; False when none do.
+
+    Rich narrows the widest columns first when a table is too wide, which cuts
+    words even where narrower columns would have room ("Zaporizhzhia/Khe…"). Here
+    each column gets its longest word (its header's too) and the room left is
+    shared in proportion to how much more each would take. A label without a
+    space (an imported GENIUS profile name) is one long word: past the width no
+    layout keeps it whole, and the caller prints a list instead.
+    """
+    # Rich's own measures (private, but the only ones that match how it draws).
+    opts = con.options.update(max_width=1 << 20)
+    ms = [table._measure_column(con, opts, c) for c in table.columns]
+    extra = table._extra_width
+    if sum(m.minimum for m in ms) + extra > con.width:
+        return False
+    if sum(m.maximum for m in ms) + extra <= con.width:
+        return True
+    room = con.width - extra - sum(m.minimum for m in ms)
+    slack = [m.maximum - m.minimum for m in ms]
+    add = [room * x // sum(slack) for x in slack]
+    for k in sorted(range(len(ms)), key=lambda k: -slack[k])[:room - sum(add)]:
+        add[k] += 1  # what the rounding down left, to the columns that want most
+    for k, (c, m) in enumerate(zip(table.columns, ms)):
+        c.width = m.minimum + add[k] - table._get_padding_width(k)
+    return True
+
+
 def _why(scenario, v, draft) -> str:
     """A short reason for a table cell, in labels (the full one is Verdict.reason())."""
     if v.red_lines:
@@ -239,7 +267,15 @@ def _print_analysis(scenario, result, con: Console, distance=None, brief_lines=N
             verdict += " [dim](not needed)[/dim]"
         t.add_row(escape(label.get(v.party, v.party)), _fmt(v.utility), _fmt(v.reservation), f"{v.margin:+.3f}",
                   verdict, escape(_why(scenario, v, draft)))
-    con.print(t)
+    if fit_table(con, t):
+        con.print(t)
+    else:  # labels too long for a table at this width: one paragraph per party
+        con.print(Text("Verdicts on the draft", style="italic"))
+        for v in result.draft.values():
+            print_items(con, [f"{'accepts' if v.accepts else 'rejects'}{'' if v.needed else ' (not needed)'}, "
+                              f"utility {_fmt(v.utility)} against a fallback of {_fmt(v.reservation)} "
+                              f"(margin {v.margin:+.3f}): {_why(scenario, v, draft)}"],
+                        f"{label.get(v.party, v.party)} ")
     deal = "[green]every needed party accepts the draft[/green]" if result.draft_accepted else \
         "[red]the draft is rejected[/red]"
     con.print(f"Draft: {deal}")
@@ -262,7 +298,14 @@ def _print_solutions(scenario, result, con, draft, label) -> None:
     for names, s in groups:
         cells = ["-"] * len(cs.party_ids) if s is None else [_fmt(s.utilities[p]) for p in cs.party_ids]
         t.add_row(escape(solution_title(names)), *cells)
-    con.print(t)
+    if fit_table(con, t):
+        con.print(t)
+    else:  # a column per party does not fit whole labels: one list per point
+        con.print(Text("Solution points (each party's utility)", style="italic"))
+        for names, s in groups:
+            if s is not None:
+                print_items(con, [f"{label[p]} {_fmt(s.utilities[p])}" for p in cs.party_ids],
+                            f"{solution_title(names)}: ")
     for names, s in groups:
         if s is None:
             con.print(Text(f"{solution_title(names)}: none (empty zone, or no gain for everyone)"))
@@ -348,8 +391,13 @@ def print_drivers(drivers, con: Console, scenario=None, packages: dict | None = 
     for h in (h for h in drivers.headlines if h.drivers):
         con.print()
         line = Text()
+        # The headline names its closest number by its dotted name; a person reads it in words
+        # (the rows below give the dotted name beside each).
+        closest = h.drivers[0].name
+        named = number_label(scenario, h.drivers[0].path) if scenario is not None else closest
         for text, tag in h.segments():
-            line.append(text, style=_GRADE_STYLE.get(tag) if tag else None)
+            line.append(text.replace(closest, named) if tag is None else text,
+                        style=_GRADE_STYLE.get(tag) if tag else None)
         con.print(line)
         for i, d in enumerate(h.drivers[:DRIVERS_SHOWN], 1):
             named = number_label(scenario, d.path) if scenario is not None else d.name

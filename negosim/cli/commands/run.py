@@ -9,6 +9,7 @@ from pathlib import Path
 from negosim.cli.argtypes import int_in, output_file, seed
 from negosim.limits import MAX_PROTOCOL_COUNT, MAX_ROUNDS
 from . import add_scenario_args, parse_params
+from negosim.brief import change_texts, party_label, provision_label, red_line_options
 
 #: Trace formats ``--out`` writes, by file suffix.
 TRACE_FORMATS = (".csv", ".parquet", ".json")
@@ -108,24 +109,106 @@ OPENING = ("(a party's opening: the package it likes best among those that cross
            "as its changes from the draft, and what that package is worth to it)")
 
 
-def _opening(scenario, party: str, detail: str):
-    """The keyword arguments of ``print_items`` for a party's opening in labels, from the model's event
-    (``"x=a, y=b (changes from the draft), utility 0.942"``); None when it does not read as one."""
-    from negosim.brief import change_texts, party_label
-    head, sep, utility = detail.rpartition(", utility ")
-    if not sep:
-        return None
-    who = f"  {party_label(scenario, party)} opens with "
-    if head == "the draft as it stands":
-        return dict(items=["the draft as it stands"], first=who, indent="      ", end=f" (worth {utility} to it)")
+def _pairs(scenario, text: str):
+    """``"x=a, y=b"`` as ``[(x, a), (y, b)]`` when every pair names a provision and one of its
+    options; else None."""
+    pairs = [tuple(x.split("=", 1)) for x in text.split(", ")]
+    if all(len(p) == 2 and p[0] in scenario.provisions and p[1] in scenario.provisions[p[0]].options
+           for p in pairs):
+        return pairs
+    return None
+
+
+def _package_items(scenario, text: str):
+    """A package as the model tells it (``"x=a, y=b (changes from the draft)"`` or ``"the draft as it
+    stands"``) as ``(items, pairs)`` in labels; None when it does not read as one."""
+    if text == "the draft as it stands":
+        return ["the draft as it stands"], []
     suffix = " (changes from the draft)"
-    if not head.endswith(suffix):
+    pairs = _pairs(scenario, text[:-len(suffix)]) if text.endswith(suffix) else None
+    if pairs is None:
         return None
-    pairs = [tuple(x.split("=", 1)) for x in head[:-len(suffix)].split(", ")]
-    if not all(len(p) == 2 and p[0] in scenario.provisions and p[1] in scenario.provisions[p[0]].options
-               for p in pairs):
-        return None
-    return dict(items=change_texts(scenario, pairs), first=who, indent="      ", end=f" (worth {utility} to it)")
+    return change_texts(scenario, pairs), pairs
+
+
+def _who(scenario, party: str) -> str:
+    """An event's actor by label: a party id, ``"mediator"`` or ``"<party> (mediator)"``."""
+    if party.endswith(" (mediator)"):
+        return f"{party_label(scenario, party[:-len(' (mediator)')])} (mediator)"
+    return party_label(scenario, party)
+
+
+_VERBS = {"text": "puts the text on the table:", "offer": "offers"}
+_NOT_NEEDED = " (consent not needed)"
+
+
+def event_lines(scenario, event, table: dict):
+    """The keyword arguments of ``print_items`` that tell one event of the model in labels, or None
+    when its detail does not read as the model writes it (the story's own line is printed then).
+
+    ``table`` carries ``{provision: option}`` of the package on the table from a ``text`` or
+    ``offer`` event to the answers after it (a red line is named by that package's options).
+    """
+    kind, detail = event.kind, event.detail
+    who = _who(scenario, event.party) if event.party else ""
+    if kind == "opening":
+        head, sep, utility = detail.rpartition(", utility ")
+        told = _package_items(scenario, head) if sep else None
+        if told is None:
+            return None
+        return dict(items=told[0], first=f"  {who} opens with ", indent="      ", end=f" (worth {utility} to it)")
+    if kind in _VERBS:
+        text, sep, note = detail.partition("; ")
+        told = _package_items(scenario, text)
+        if told is None:
+            return None
+        draft = scenario.draft
+        table.clear()
+        table.update({**draft, **dict(told[1])})
+        return dict(items=told[0], first=f"  {who} {_VERBS[kind]} ", indent="      ",
+                    end=f"; {note}" if sep else "")
+    if kind == "concede":
+        items = []
+        for move in detail.split(", "):
+            party, sep, rest = move.partition(" ")
+            if not sep or party not in scenario.parties:
+                return None
+            items.append(f"{party_label(scenario, party)} {rest}")
+        return dict(items=items, first="  Concessions: ", indent="      ")
+    if kind == "revise":
+        items = []
+        for move in detail.split(", "):
+            prov, sep, rest = move.partition(": ")
+            old, arrow, new = rest.partition(" -> ")
+            p = scenario.provisions.get(prov)
+            if not (sep and arrow and p is not None and old in p.options and new in p.options):
+                return None
+            items.append(f"{provision_label(scenario, prov)}: {p.options[old].label or old} -> "
+                         f"{p.options[new].label or new}")
+        return dict(items=items, first=f"  {who} revises the text: ", indent="      ")
+    if kind == "accept":
+        return dict(items=[detail], first=f"  {who} accepts: ", indent="      ")
+    if kind == "reject":
+        note = _NOT_NEEDED if detail.endswith(_NOT_NEEDED) else ""
+        body = detail[:len(detail) - len(note)]
+        if body.startswith("crosses red line "):
+            rids = body[len("crosses red line "):].split(", ")
+            if not table or event.party not in scenario.parties:
+                return None
+            crossed = ["; ".join(" with ".join(red_line_options(scenario, event.party, r, table)) for r in rids)]
+            return dict(items=crossed, first=f"  {who} rejects: crosses a red line, ", indent="      ", end=note)
+        short, sep, wants = body.partition("; wants ")
+        if not sep:
+            return dict(items=[detail], first=f"  {who} rejects: ", indent="      ")
+        items = []
+        for want in wants.split(", "):
+            pair, space, gain = want.partition(" ")
+            pairs = _pairs(scenario, pair)
+            if pairs is None:
+                return None
+            items.append(f"{change_texts(scenario, pairs)[0]} {gain}")
+        return dict(items=items, first=f"  {who} rejects: {short}; wants ", indent="      ", end=note)
+    return None
 
 
 def print_story(scenario, result, console=None, brief: bool = False) -> None:
@@ -144,14 +227,10 @@ def print_story(scenario, result, console=None, brief: bool = False) -> None:
     styles = {"accepts:": "green", "rejects:": "red", "Agreement:": "bold green", "No agreement:": "bold red"}
     skip_concessions = result.protocol in NO_CONCESSIONS
     explained = False
+    on_table: dict[str, str] = {}  # the package the answers of a round are about
     events = iter(result.events.itertuples())
     for line in result.story:
         event = next(events) if line.startswith("  ") else None  # one story line per event, and headings
-        if event is not None and event.kind == "opening":
-            told = _opening(scenario, event.party, event.detail)
-            if told is not None:
-                print_items(con, **told)
-                continue
         if not line.startswith("  "):
             if brief and line != "Opening positions":
                 break
@@ -163,8 +242,11 @@ def print_story(scenario, result, console=None, brief: bool = False) -> None:
         if skip_concessions and line.strip().startswith("Concessions:"):
             continue
         style = next((s for word, s in styles.items() if f" {word}" in f" {line.strip()}"), None)
-        text = escape(line)
-        con.print(f"[{style}]{text}[/{style}]" if style else text)
+        told = event_lines(scenario, event, on_table) if event is not None else None
+        if told is not None:
+            print_items(con, **told, style=style)
+            continue
+        print_items(con, [line], indent="      ", style=style)  # as the model tells it, wrapped at spaces
     model = result.model
     if not brief:
         t = Table(title="Outcome" if result.agreement else "Breakdown", title_justify="left")

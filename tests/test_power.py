@@ -146,6 +146,8 @@ def test_group_untouched_and_the_deal():
                       and len(c & {"uk", "fr", "de"}) >= 2)
     assert_matches_reference(deal, list(PARTIES), wins)
     assert deal.shapley_shubik["uk"] == 0  # fr and de are in anyway: uk never decides
+    # An empty veto list never makes a party's consent needed, not even for the whole deal.
+    assert power_indices(consent_game({"a": "all", "b": []}, [])).shapley_shubik == {"a": 1, "b": 0}
 
 
 def test_rules_with_all_and_two_counted_rules_are_enumerated():

@@ -454,9 +454,9 @@ def _veto_scope(veto: Any) -> frozenset[str] | None | bool:
 def _touches(scope: frozenset[str] | None, group: frozenset[str] | None) -> bool:
     """Whether a rule or veto over ``scope`` (None: every provision) concerns ``group`` (None:
     the whole deal, every provision moved)."""
-    if scope is None or group is None:
+    if scope is None:
         return True
-    return bool(scope & group)
+    return bool(scope) if group is None else bool(scope & group)
 
 
 def consent_game(parties: Mapping[str, Any], rules: Sequence[Any], group: Iterable[str] | None = None) -> SimpleGame:

@@ -193,11 +193,27 @@ def rejection(scenario, v, draft: dict[str, str], cs=None, distance=None) -> str
             parts.append(f"it would accept if {number_label(scenario, f.path)} moved from {f.point:.4g} to "
                          f"{f.to:.4g} ({100 * f.share:.0f} % of its evidence range)")
         elif not v.red_lines:
-            parts.append("no single number within its evidence range brings it to yes")
+            parts.append("no single number within its evidence range brings it to yes"
+                         + (f"; {beyond_text(scenario, distance.beyond)}" if distance.beyond is not None else ""))
     text = "; ".join(parts)
     if not v.needed:
         text += " (its consent is not needed)"
     return text + "."
+
+
+def beyond_text(scenario, beyond) -> str:
+    """Where no single number brings a party to yes: the pair that would
+    (:class:`~negosim.uncertainty.distance_to_yes.Pair`), or the nearest single change
+    (:class:`~negosim.uncertainty.distance_to_yes.Nearest`), in words."""
+    def name(f):
+        return number_label(scenario, f.path) if scenario is not None else f.name
+    if hasattr(beyond, "flips"):
+        f, g = beyond.flips
+        return (f"it would accept if {name(f)} moved from {f.point:.3f} to {f.to:.3f} and {name(g)} from "
+                f"{g.point:.3f} to {g.to:.3f}, together ({100 * beyond.share:.0f} % of each one's evidence range)")
+    f = beyond.flip
+    return (f"no pair of numbers does either; the nearest is {name(f)} at {f.to:.3f} (the end of its range, "
+            f"from {f.point:.3f}), which leaves it {beyond.shortfall:.3f} short")
 
 
 def _verdict_sentence(scenario, a) -> str:

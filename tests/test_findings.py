@@ -70,3 +70,64 @@ def test_distance_to_yes_reports_values_in_effect_under_a_parameter():
     # Without a parameter setting, the values are the scenario's own (k = 0).
     d0 = distance_to_yes(s)["x"]
     assert d0.accepts and d0.flip.point == pytest.approx(0.55)
+
+
+def _two_numbers(res: tuple[float, float], cede: tuple[float, float]):
+    """Brussels weighs land and aid alike and the draft cedes the land, without aid: its utility
+    is 0.5 * v(cede) (0.25 at the point v = 0.5) against a reservation of 0.4."""
+    from negosim.scenario.schema import Scenario
+    return Scenario.model_validate({
+        "negosim": 1, "name": "two numbers",
+        "provisions": {"land": {"label": "Land", "options": {"keep": {"label": "Kept", "status_quo": True},
+                                                            "cede": {"label": "Ceded"}}},
+                       "aid": {"label": "Aid", "options": {"none": {"label": "None", "status_quo": True},
+                                                          "fund": {"label": "A fund"}}}},
+        "parties": {
+            "moscow": {"reservation": 0.1, "weights": {"land": 0.5, "aid": 0.5},
+                       "values": {"land": {"keep": 0.0, "cede": 1.0}, "aid": {"none": 0.5, "fund": 0.4}}},
+            "brussels": {"label": "Brussels",
+                         "reservation": {"value": 0.4, "low": res[0], "high": res[1], "assumption": "test"},
+                         "weights": {"land": 0.5, "aid": 0.5},
+                         "values": {"land": {"keep": 1.0, "cede": {"value": 0.5, "low": cede[0], "high": cede[1],
+                                                                   "assumption": "test"}},
+                                    "aid": {"none": 0.0, "fund": 1.0}}}},
+        "draft": {"land": "cede", "aid": "none"}})
+
+
+def test_distance_to_yes_names_the_closest_pair_when_no_single_number_flips():
+    """Item 8: reservation in [0.3, 0.5], v(cede) in [0.3, 0.7]. Alone, the reservation at 0.3
+    leaves 0.25 < 0.3 and v at 0.7 leaves 0.35 < 0.4: no single number flips Brussels. Both moved
+    a share s of the way to their ends: 0.5 (0.5 + 0.2 s) >= 0.4 - 0.1 s from s = 0.75, at
+    v = 0.65 and a reservation of 0.325."""
+    from negosim.brief import brief
+    from negosim.uncertainty.distance_to_yes import Pair, distance_to_yes
+    s = _two_numbers((0.3, 0.5), (0.3, 0.7))
+    d = distance_to_yes(s)["brussels"]
+    assert not d.accepts and d.flip is None
+    assert isinstance(d.beyond, Pair)
+    assert d.beyond.share == pytest.approx(0.75, abs=1e-6)
+    got = {f.name: f.to for f in d.beyond.flips}
+    assert got == pytest.approx({"parties.brussels.values.land.cede": 0.65, "parties.brussels.reservation": 0.325},
+                                abs=1e-6)
+    j = d.to_json()["beyond_one_number"]
+    assert j["kind"] == "pair" and {n["number"] for n in j["numbers"]} == set(got)
+    text = " ".join(brief(s, negosim.analyze(s), {"brussels": d}))
+    assert "Brussels's fallback from 0.400 to 0.325" in text and "from 0.500 to 0.650" in text
+    # The pair a bit short of s = 0.75 does not flip (the same acceptance rule, recompiled).
+    from negosim.engine.compiled import compile_scenario
+    near = {("parties", "brussels", "reservation"): 0.4 - 0.1 * 0.74,
+            ("parties", "brussels", "values", "land", "cede"): 0.5 + 0.2 * 0.74}
+    cs = compile_scenario(s, overrides=near)
+    assert not cs.score(cs.draft[None, :]).accepts[cs.party_ids.index("brussels"), 0]
+
+
+def test_distance_to_yes_names_the_nearest_change_when_no_pair_flips():
+    """Reservation in [0.35, 0.45], v(cede) in [0.45, 0.55]: the best pair leaves
+    0.275 < 0.35; alone, the reservation at 0.35 leaves 0.100 short, v at 0.55 0.125."""
+    from negosim.uncertainty.distance_to_yes import Nearest, distance_to_yes
+    d = distance_to_yes(_two_numbers((0.35, 0.45), (0.45, 0.55)))["brussels"]
+    assert d.flip is None and isinstance(d.beyond, Nearest)
+    assert d.beyond.flip.name == "parties.brussels.reservation"
+    assert d.beyond.flip.to == pytest.approx(0.35) and d.beyond.shortfall == pytest.approx(0.1, abs=1e-9)
+    assert d.to_json()["beyond_one_number"]["kind"] == "nearest"
+    assert "leaves it 0.100 short" in d.describe()

@@ -26,7 +26,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from negosim.brief import (SOLUTION_TITLES, brief, change_texts, changes, common_changes, number_label, party_label,
+from negosim.brief import (SOLUTION_TITLES, beyond_text, brief, change_texts, changes, common_changes, number_label, party_label,
                            provision_label, red_line_options, solution_groups, solution_title)
 
 # Every text that comes from a scenario (names, labels, ids, reasons that quote them) goes
@@ -168,6 +168,12 @@ def print_distance(distance: dict, con: Console, scenario=None) -> None:
     for party, d in distance.items():
         verdict = "accepts" if d.accepts else "rejects"
         who = f"{name_of(party)} {verdict}" + ("" if d.needed else " (not needed)")
+        if d.flip is None and d.beyond is not None:
+            con.print(Text(f"{who}; no single number within its evidence range flips it; "
+                           f"{beyond_text(scenario, d.beyond)}"))
+            for f in (d.beyond.flips if hasattr(d.beyond, "flips") else (d.beyond.flip,)):
+                con.print(Text(f"    {f.name}", style="dim"))
+            continue
         if d.flip is None:
             why = d.reason
             if not d.accepts and why.startswith("crosses red line"):

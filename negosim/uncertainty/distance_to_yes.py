@@ -17,6 +17,10 @@ stacked tables of :mod:`negosim.uncertainty.sampling` (the compiled formula,
 vectorised over trial values), and each reported flip is checked by
 recompiling the scenario with the number set to the reported value.
 
+Where no single number flips a rejection, :func:`_beyond_one` names the closest
+pair of numbers that does (:class:`Pair`), else the single change that leaves
+the smallest shortfall (:class:`Nearest`); docs/model.md, "Distance to yes".
+
 Example
 -------
 >>> from negosim.engine.random_scenario import random_scenario
@@ -37,7 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from negosim.engine.compiled import compile_scenario
-from .sampling import Sampler, _rebuild, accepts_draws
+from .sampling import Sampler, _rebuild, accepts_draws, score_draws
 
 #: Trial values per side of a number's range before bisection.
 GRID = 16
@@ -45,6 +49,9 @@ GRID = 16
 BISECT = 46
 #: Rows of trial values scored at once.
 BATCH = 2048
+#: When no single number flips a verdict: the most promising single numbers (those whose move to
+#: the better end of their range narrows the party's shortfall most) searched two at a time.
+PAIR_CANDIDATES = 8
 
 
 @dataclass
@@ -81,8 +88,37 @@ class Flip:
 
 
 @dataclass
+class Pair:
+    """Two numbers that flip a verdict together where neither does alone: each moved the same
+    ``share`` of the way from its point to the end of its range (``flips[i].to``; the smallest such
+    share found)."""
+
+    flips: tuple[Flip, Flip]
+    share: float
+
+    def to_json(self) -> dict:
+        return {"kind": "pair", "share_of_range": self.share, "numbers": [f.to_json() for f in self.flips]}
+
+
+@dataclass
+class Nearest:
+    """No pair flips the verdict either: the single change (a number to the end of its range on
+    its better side, ``flip.to``) that leaves the party's smallest shortfall."""
+
+    flip: Flip
+    shortfall: float
+
+    def to_json(self) -> dict:
+        return {"kind": "nearest", "shortfall": self.shortfall, "number": self.flip.to_json()}
+
+
+@dataclass
 class PartyDistance:
-    """One party's verdict and the single-number change closest to flipping it."""
+    """One party's verdict and the single-number change closest to flipping it.
+
+    ``beyond``: where no single number flips a rejection (and no red line holds it), the
+    closest :class:`Pair`, else the :class:`Nearest` single change; None otherwise.
+    """
 
     party: str
     accepts: bool
@@ -90,6 +126,7 @@ class PartyDistance:
     flip: Flip | None
     alternatives: list[Flip] = field(default_factory=list)
     reason: str = ""
+    beyond: Pair | Nearest | None = None
 
     @property
     def direction(self) -> str:
@@ -99,6 +136,15 @@ class PartyDistance:
         """One line: the verdict and the closest flip, or why there is none."""
         verdict = "accepts" if self.accepts else "rejects"
         if self.flip is None:
+            b = self.beyond
+            if isinstance(b, Pair):
+                f, g = b.flips
+                return (f"{verdict}; {self.reason}; accepts if {f.name} moves {f.point:.3f} -> {f.to:.3f} and "
+                        f"{g.name} {g.point:.3f} -> {g.to:.3f} together ({100 * b.share:.0f}% of their ranges)")
+            if isinstance(b, Nearest):
+                f = b.flip
+                return (f"{verdict}; {self.reason}, nor does any pair; nearest: {f.name} {f.point:.3f} -> "
+                        f"{f.to:.3f} leaves it {b.shortfall:.3f} short")
             return f"{verdict}; {self.reason}"
         f = self.flip
         turn = "rejects" if self.accepts else "accepts"
@@ -109,6 +155,7 @@ class PartyDistance:
         return {"accepts": self.accepts, "needed": self.needed, "direction": self.direction,
                 "flip": None if self.flip is None else self.flip.to_json(),
                 "alternatives": [a.to_json() for a in self.alternatives], "reason": self.reason,
+                "beyond_one_number": None if self.beyond is None else self.beyond.to_json(),
                 "text": self.describe()}
 
 
@@ -213,7 +260,7 @@ def distance_to_yes(scenario, params: dict[str, float] | None = None, package=No
             k, t0, lo, hi = cands[b[1]]
             if any(f.path == path for f in flips_p):
                 continue
-            if _verified(scenario, sm, params, x, p, base[p], path, b[3]):
+            if _verified(scenario, sm, params, x, p, base[p], {path: b[3]}):
                 num = sm.numbers[k]
                 d = float(shift[k])
                 flips_p.append(Flip(path, dotted_name(scenario, path), t0 + d, float(b[3]) + d, (lo + d, hi + d),
@@ -228,9 +275,81 @@ def distance_to_yes(scenario, params: dict[str, float] | None = None, package=No
             reason = "no number of the scenario has a range or a distribution"
         else:
             reason = f"no single number within its evidence range flips it ({len(cands)} numbers tried)"
+        beyond = None
+        if not flips_p and not base[p] and not reds[party] and cands:
+            beyond = _beyond_one(scenario, sm, params, x, p, cands, shift, V0)
         out[party] = PartyDistance(party, bool(base[p]), bool(needed[p]), flips_p[0] if flips_p else None,
-                                   flips_p[1:], reason)
+                                   flips_p[1:], reason, beyond)
     return out
+
+
+def _beyond_one(scenario, sm, params, x, p, cands, shift, V0) -> Pair | Nearest | None:
+    """For party ``p``, whom no single number brings to yes: the closest pair of numbers that does,
+    else the single change leaving the smallest shortfall.
+
+    Each candidate number is set to either end of its range and scored (the same stacked
+    tables and acceptance rule as the single-number search). The :data:`PAIR_CANDIDATES`
+    whose better end narrows the shortfall most are tried two at a time at those ends; for
+    each pair that flips the verdict, the smallest common share of the way to the ends is
+    bisected, and the closest pair is checked by recompiling the scenario with both numbers
+    set (the next is tried if the check fails).
+    """
+    def margins(V):  # utility minus reservation of party p, and its verdict, per row
+        t = sm.tables(V, params=params)
+        util, _, _ = score_draws(t, x[None, :])
+        ok, _ = accepts_draws(t, x[None, :])
+        return util[:, p, 0] - t.reservation[:, p], ok[:, p, 0]
+
+    rows = [(ci, end) for ci, (k, t0, lo, hi) in enumerate(cands) for end in (lo, hi) if end != t0]
+    V = np.repeat(V0, len(rows) + 1, axis=0)
+    for r, (ci, end) in enumerate(rows):
+        V[r + 1, cands[ci][0]] = end
+    m, _ = margins(V)
+    m0, m = float(m[0]), m[1:]
+    best: dict[int, tuple[float, float]] = {}  # candidate -> (margin at its better end, that end)
+    for (ci, end), mi in zip(rows, m):
+        if ci not in best or mi > best[ci][0]:
+            best[ci] = (float(mi), end)
+    if not best:
+        return None
+    ranked = sorted(best, key=lambda ci: -best[ci][0])
+
+    def flip(ci, value) -> Flip:
+        k, t0, lo, hi = cands[ci]
+        d, num = float(shift[k]), sm.numbers[k]
+        return Flip(sm.paths[k], dotted_name(scenario, sm.paths[k]), t0 + d, float(value) + d, (lo + d, hi + d),
+                    num.source, num.assumption)
+
+    top = [ci for ci in ranked[:PAIR_CANDIDATES] if best[ci][0] > m0]
+    pairs = [(a, b) for i, a in enumerate(top) for b in top[i + 1:]]
+
+    def at(share):  # rows: every pair with both numbers `share` of the way to their better ends
+        V = np.repeat(V0, len(pairs), axis=0)
+        for r, (a, b) in enumerate(pairs):
+            for ci in (a, b):
+                k, t0 = cands[ci][0], cands[ci][1]
+                V[r, k] = t0 + (best[ci][1] - t0) * share[r]
+        return V
+
+    if pairs:
+        _, ok = margins(at(np.ones(len(pairs))))
+        keep = [r for r in range(len(pairs)) if ok[r]]
+        if keep:
+            pairs = [pairs[r] for r in keep]
+            lo_s, hi_s = np.zeros(len(pairs)), np.ones(len(pairs))
+            for _ in range(BISECT):
+                mid = (lo_s + hi_s) / 2
+                _, ok = margins(at(mid))
+                hi_s, lo_s = np.where(ok, mid, hi_s), np.where(ok, lo_s, mid)
+            for r in np.argsort(hi_s, kind="stable"):
+                a, b = pairs[r]
+                values = {sm.paths[cands[ci][0]]: cands[ci][1] + (best[ci][1] - cands[ci][1]) * hi_s[r]
+                          for ci in (a, b)}
+                if _verified(scenario, sm, params, x, p, False, values):
+                    return Pair((flip(a, values[sm.paths[cands[a][0]]]), flip(b, values[sm.paths[cands[b][0]]])),
+                                float(hi_s[r]))
+    ci = ranked[0]
+    return Nearest(flip(ci, best[ci][1]), float(-best[ci][0]))
 
 
 def _prune(brackets, cands, P, keep):
@@ -247,15 +366,16 @@ def _prune(brackets, cands, P, keep):
     return out
 
 
-def _verified(scenario, sm, params, x, p, base_accepts, path, value) -> bool:
-    """Recompile with the number at ``value`` and check that the verdict flipped."""
-    if path[0] in ("parties", "no_deal"):
-        cs = compile_scenario(scenario, params, overrides={path: value})
-    else:
-        trie: dict = {}
-        node = trie
-        for part in path[:-1]:
-            node = node.setdefault(part, {})
-        node[path[-1]] = sm.numbers[sm.index[path]].with_point(value)
-        cs = compile_scenario(_rebuild(scenario, trie), params)
+def _verified(scenario, sm, params, x, p, base_accepts, values: dict) -> bool:
+    """Recompile with each number of ``values`` (``{path: value}``) set and check that the verdict flipped."""
+    overrides, trie = {}, {}
+    for path, value in values.items():
+        if path[0] in ("parties", "no_deal"):
+            overrides[path] = value
+        else:
+            node = trie
+            for part in path[:-1]:
+                node = node.setdefault(part, {})
+            node[path[-1]] = sm.numbers[sm.index[path]].with_point(value)
+    cs = compile_scenario(_rebuild(scenario, trie) if trie else scenario, params, overrides=overrides or None)
     return bool(cs.score(x[None, :]).accepts[p, 0]) != bool(base_accepts)

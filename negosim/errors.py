@@ -104,5 +104,9 @@ class NoDealUnusedWarning(NegosimWarning):
     """A scenario has a no_deal section but no party's reservation is ``no_deal``."""
 
 
+class UnusedCostWarning(NegosimWarning):
+    """A no-deal cost is given for a party whose reservation is not ``no_deal``: it is not used."""
+
+
 class ScaleConventionWarning(NegosimWarning):
     """A party's values of a weighted provision do not run from 0 (its worst option) to 1 (its best)."""

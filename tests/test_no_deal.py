@@ -274,6 +274,22 @@ def test_bargaining_reads_the_derived_reservation_and_drift_adds_to_it():
     assert abs(got[1] - 0.5) < 1e-12 and abs(got[3] - 0.48) < 1e-12
 
 
+def test_bargaining_keeps_a_derived_reservation_below_zero_as_the_analysis_does():
+    # Kyiv's cost of fighting on (1) exceeds what fighting brings it (.625): its fallback is -.375.
+    # The analysis accepts down to it; the bargaining model must judge against the same number (it
+    # clipped it to 0), and drift moves it from there.
+    data = hand()
+    data["no_deal"]["cost"]["kyiv"] = 1.0
+    data["parties"]["kyiv"]["drift"] = -0.01
+    s = scenario(data)
+    derived = float(negosim.compile_scenario(s).reservation[0])
+    assert abs(derived - (-0.375)) < 1e-12
+    rows = negosim.simulate(s, seed=0, rounds=5).trace
+    rows = rows[rows["party"] == "kyiv"]
+    got = dict(zip(rows["round"], rows["reservation"]))
+    assert abs(got[1] - derived) < 1e-12 and abs(got[3] - (derived - 0.02)) < 1e-12, got
+
+
 def test_widen_spreads_no_deal_numbers():
     from negosim.uncertainty.sampling import widen
     w = widen(scenario(hand()), 0.05)
@@ -348,6 +364,15 @@ ERRORS = [
      ("draft:", "parameters:\n  k:\n    label: K\n    range: [0, 1]\n    effects:\n"
                 "      - {path: parties.kyiv.reservation, per_unit: 0.1}\ndraft:"), "path: parties.kyiv",
      "the reservation of 'kyiv' is no_deal, computed from the no_deal section; use no_deal.cost.kyiv"),
+    # The package's evidence (what the outcome brings), checked like a red line's.
+    ("outcome_unknown_source", ("package: {land: cede}", "package: {land: cede}\n      source: A9\n"
+                                "      quote: taken\n      supports: context"), "source: A9",
+     "no_deal.outcomes[1].source: unknown source 'A9'"),
+    ("outcome_grade_without_quote", ("package: {land: cede}", "package: {land: cede}\n      supports: implies"),
+     "supports: implies", "no_deal.outcomes[1].supports: 'supports' grades a quote"),
+    ("outcome_implies_without_claim", ("package: {land: cede}", "package: {land: cede}\n      source: A\n"
+                                       "      quote: q\n      supports: implies"), "- id: loss",
+     "no_deal.outcomes[1].claim: supports: implies needs the inference written in 'claim'"),
     ("effect_unknown_outcome",
      ("draft:", "parameters:\n  k:\n    label: K\n    range: [0, 1]\n    effects:\n"
                 "      - {path: no_deal.outcomes.win.p, per_unit: 0.1}\ndraft:"), "path: no_deal",
@@ -384,6 +409,28 @@ def test_an_unused_no_deal_section_is_a_warning(tmp_path):
     used = tmp_path / "used.yaml"
     used.write_text(HAND)
     assert "no_deal section is unused" not in run_cli("validate", str(used)).stderr
+
+
+def test_a_cost_of_a_party_without_a_no_deal_reservation_is_a_warning_at_its_line(tmp_path):
+    # A cost for a party whose reservation is a number is never used: say so, where it is written.
+    text = HAND.replace("  kyiv:\n    reservation: no_deal", "  kyiv:\n    reservation: 0.5")
+    assert text != HAND
+    path = tmp_path / "unused_cost.yaml"
+    path.write_text(text)
+    r = run_cli("validate", str(path))
+    assert r.returncode == 0, r.stderr
+    line = _lines(text, "    kyiv: 0.125")
+    m = re.search(rf"{re.escape(str(path))}:{line}:(\d+): no_deal\.cost\.kyiv: (.*)", r.stderr)
+    assert m, r.stderr
+    assert "reservation is a number, not no_deal" in m.group(2) and "not used" in m.group(2), m.group(2)
+    # Moscow's cost is used (its reservation is no_deal): no warning about it, nor on the original.
+    assert "no_deal.cost.moscow" not in r.stderr
+    used = tmp_path / "used.yaml"
+    used.write_text(HAND)
+    assert "no_deal.cost" not in run_cli("validate", str(used)).stderr
+    from negosim.scenario.schema import unused_costs
+    assert unused_costs(scenario(yaml.safe_load(text))) == ["kyiv"]
+    assert unused_costs(scenario(hand())) == []
 
 
 # --------------------------------------------------------------------------- against the reference

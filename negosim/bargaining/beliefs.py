@@ -289,7 +289,10 @@ def relink_views(stack: CompiledScenario, beliefs: list[Beliefs]) -> None:
 
 
 def reservations_at(cs: CompiledScenario, round_: int) -> np.ndarray:
-    """Reservations after ``round_ - 1`` rounds of drift, kept within [0, 1].
+    """Reservations after ``round_ - 1`` rounds of drift: ``r + drift * (round_ - 1)``, not clipped.
+
+    Round 1 is the analysis's reservation exactly, a derived ``no_deal`` one below 0
+    included (docs/model.md, "Bargaining": one rule for both).
 
     >>> from negosim.engine.random_scenario import random_scenario
     >>> cs = compile_scenario(random_scenario(parties=2, provisions=2, options=2, seed=0))
@@ -297,7 +300,7 @@ def reservations_at(cs: CompiledScenario, round_: int) -> np.ndarray:
     >>> reservations_at(cs, 11).round(3).tolist()
     [0.6, 0.3]
     """
-    return np.clip(cs.reservation + cs.drift * (round_ - 1), 0.0, 1.0)
+    return cs.reservation + cs.drift * (round_ - 1)
 
 
 def at_round(cs: CompiledScenario, round_: int) -> CompiledScenario:

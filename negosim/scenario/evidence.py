@@ -69,6 +69,9 @@ def quote_items(scenario):
         for i, rl in enumerate(party.red_lines):
             if rl.quote is not None:
                 yield ("parties", name, "red_lines", i, "quote"), rl.source, rl.quote
+    for i, out in enumerate(scenario.no_deal.outcomes if scenario.no_deal else ()):
+        if out.quote is not None:
+            yield ("no_deal", "outcomes", i, "quote"), out.source, out.quote
 
 
 def quote_party(scenario, path: tuple) -> str | None:
@@ -78,7 +81,8 @@ def quote_party(scenario, path: tuple) -> str | None:
     the party of the number it moves (its effect ``path``); a no-deal cost
     ``no_deal.cost.P`` is P's. Quotes that support no party's number give None:
     options (they say what was proposed, for everyone), a parameter's own value,
-    an effect on a no-deal outcome's probability, and those probabilities.
+    an effect on a no-deal outcome's probability, those probabilities, and an
+    outcome's package (what fighting brings is the same for every party).
 
     >>> quote_party(None, ("parties", "us", "weights", "donbas", "quote")), quote_party(None, ("no_deal", "cost", "us", "quote"))
     ('us', 'us')

@@ -187,12 +187,33 @@ class Outcome(BaseModel):
                                  f"{bounds_text('p')}; the outcomes' probabilities sum to 1.")
     package: dict[str, str] = Field({}, description="provision -> option that fighting on brings; "
                                     "provisions left out keep their status-quo option.")
+    # The evidence for the package (what this outcome brings), graded like a red line's; the
+    # probability carries its own evidence in ``p``.
+    source: str | None = Field(None, description="Source id of the evidence for the package.")
+    quote: str | None = Field(None, description="Verbatim passage of that source.")
+    claim: str | None = Field(None, description="What the quote shows about what this outcome brings.")
+    confidence: Confidence | None = None
+    supports: Support | None = Field(None, description="How far the quote shows the package: states, "
+                                     "implies or context.")
+    assumption: str | None = Field(None, description="Why the package is assumed, when no source supports it.")
 
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
         # The id is part of dotted paths (no_deal.outcomes.ID.p): no dots.
         return _check_id(v)
+
+    @model_validator(mode="after")
+    def _evidence(self) -> "Outcome":
+        # The same rules as a number's evidence (numbers.Number): a grade grades a quote, and an
+        # inference is written down.
+        if self.quote is not None and self.source is None:
+            raise PathError(("quote",), "a quote needs the source it comes from")
+        if self.supports is not None and self.quote is None:
+            raise PathError(("supports",), "'supports' grades a quote; add the source and quote it grades")
+        if self.supports == "implies" and not self.claim:
+            raise PathError(("claim",), "supports: implies needs the inference written in 'claim'")
+        return self
 
 
 class NoDeal(BaseModel):
@@ -473,6 +494,8 @@ def _check_no_deal(s: Scenario) -> Iterator[PathError]:
             yield PathError(base + ("id",), f"duplicate outcome id '{out.id}'")
         seen.add(out.id)
         yield from _check_refs(s, out.package, base + ("package",))
+        if out.source is not None and out.source not in s.sources:
+            yield PathError(base + ("source",), _known("source", out.source, s.sources))
         for pid, prov in s.provisions.items():
             if pid not in out.package and prov.status_quo is None:
                 yield PathError(base + ("package",), f"provision '{pid}' has no status-quo option, so the "
@@ -491,6 +514,19 @@ def _check_no_deal(s: Scenario) -> Iterator[PathError]:
     if not users:
         warnings.warn("the no_deal section is unused: no party has reservation: no_deal",
                       NoDealUnusedWarning, stacklevel=2)
+
+
+def unused_costs(s: Scenario) -> list[str]:
+    """The parties given a no-deal cost whose reservation is not ``no_deal`` (the cost is never used).
+
+    Not an error: the cost may be kept for a round that uses it; ``negosim validate`` warns
+    (``UnusedCostWarning``) at the cost's ``file:line:col``.
+
+    >>> # a scenario whose party 'us' has reservation: 0.4 and no_deal.cost.us: 0.1 -> ['us']
+    """
+    if s.no_deal is None:
+        return []
+    return [name for name in s.no_deal.cost if name in s.parties and s.parties[name].reservation != "no_deal"]
 
 
 def outcome_packages(s: Scenario) -> list[dict[str, str]]:

@@ -64,6 +64,7 @@ def _check(f: str, articles) -> str:
     s = loaded.scenario
     warn_unsourced(s, f)  # numbers with neither a source nor an assumption
     warn_scale(loaded)
+    warn_unused_costs(loaded)
     size = 1
     for p in s.provisions.values():
         size *= len(p.options)
@@ -122,3 +123,24 @@ def warn_scale(loaded) -> int:
             else f"{loaded.path}: parties.{name}.values: {message}"
         warnings.warn(where, ScaleConventionWarning, stacklevel=2)
     return len(problems)
+
+
+def warn_unused_costs(loaded) -> int:
+    """One :class:`~negosim.errors.UnusedCostWarning` per no-deal cost of a party whose reservation is not no_deal.
+
+    The warning points at the ``file:line:col`` of the cost (``no_deal.cost.PARTY``).
+    Returns how many costs were warned about.
+    """
+    import warnings
+    from negosim.errors import UnusedCostWarning
+    from negosim.scenario.schema import unused_costs
+    from negosim.scenario.yaml_io import error_at
+    names = unused_costs(loaded.scenario)
+    for name in names:
+        message = (f"a cost for '{name}', whose reservation is a number, not no_deal: it is not used "
+                   f"(give '{name}' reservation: no_deal, or remove the cost)")
+        path = ("no_deal", "cost", name)
+        where = str(error_at(loaded.node, path, message, key_mark=True)) if loaded.node is not None \
+            else f"{loaded.path}: no_deal.cost.{name}: {message}"
+        warnings.warn(where, UnusedCostWarning, stacklevel=2)
+    return len(names)

@@ -67,6 +67,69 @@ def by_gid(ax, gid: str):
     return found
 
 
+def labelled(scenario):
+    """The scenario with labels that differ from every id: "Party 0", "Provision 3", "Option 3.1"."""
+    from negosim.scenario.schema import Scenario
+    d = scenario.model_dump(mode="json", exclude_none=True)
+    for k, (pid, party) in enumerate(d["parties"].items()):
+        party["label"] = f"Party {k}"
+    for k, (prov, body) in enumerate(d["provisions"].items()):
+        body["label"] = f"Provision {k}"
+        for m, opt in enumerate(body["options"].values()):
+            opt["label"] = f"Option {k}.{m}"
+    return Scenario.model_validate(d)
+
+
+def figure_texts(fig) -> list:
+    """Every text the figure draws, once laid out: titles, axis and tick labels, annotations, legends."""
+    fig.draw_without_rendering()
+    out = list(fig.texts) + ([fig._suptitle] if fig._suptitle is not None else [])
+    for ax in fig.axes + [c for a in fig.axes for c in a.child_axes]:
+        out += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label, *ax.texts]
+        if ax.axison:  # tick labels of ticks in view (the others are not drawn)
+            for labels, lim, k in ((ax.get_xticklabels(), ax.get_xlim(), 0), (ax.get_yticklabels(), ax.get_ylim(), 1)):
+                lo, hi = min(lim), max(lim)
+                out += [t for t in labels if lo - 1e-9 <= t.get_position()[k] <= hi + 1e-9]
+        if ax.get_legend() is not None:
+            out += [ax.get_legend().get_title(), *ax.get_legend().get_texts()]
+    for leg in fig.legends:
+        out += [leg.get_title(), *leg.get_texts()]
+    unique = {id(t): t for t in out}  # the suptitle is one of fig.texts too
+    return [t for t in unique.values() if t.get_visible() and t.get_text().strip()]
+
+
+def assert_texts_readable(fig, ids=(), marks=()) -> None:
+    """No text overlaps another (or one of ``marks``), none runs off the figure or is cut with an
+    ellipsis, and none holds one of ``ids``."""
+    texts = figure_texts(fig)
+    boxes = [(t.get_text(), t.get_window_extent()) for t in texts]
+    page = fig.bbox
+    for text, b in boxes:
+        assert not text.rstrip().endswith(("…", "...")) and "…" not in text, f"cut label: {text!r}"
+        assert b.x0 >= page.x0 - 1 and b.x1 <= page.x1 + 1 and b.y0 >= page.y0 - 1 and b.y1 <= page.y1 + 1, \
+            f"runs off the figure: {text!r}"
+        for i in ids:
+            assert i not in text, f"id {i!r} in {text!r}"
+    clash = [(ta, tb) for k, (ta, a) in enumerate(boxes) for tb, b in boxes[k + 1:] if _meet(a, b, 0.5)]
+    assert not clash, f"texts overlap: {clash[:3]}"
+    hit = [(ta, m.get_gid()) for ta, a in boxes for m in marks if _meet(a, m.get_window_extent(), 0.0)]
+    assert not hit, f"texts run into marks: {hit[:3]}"
+
+
+def _meet(a, b, pad: float) -> bool:
+    return bool(a.x0 < b.x1 - pad and b.x0 < a.x1 - pad and a.y0 < b.y1 - pad and b.y0 < a.y1 - pad)
+
+
+def legend_entries(fig) -> dict:
+    """``{label: handle}`` of every legend of the figure."""
+    out = {}
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    for leg in legends:
+        for h, t in zip(leg.legend_handles, leg.get_texts()):
+            out[t.get_text()] = h
+    return out
+
+
 @pytest.fixture(scope="module")
 def small():
     return negosim.random_scenario(parties=3, provisions=5, options=4, seed=2, reservation=0.45, red_lines=2,
@@ -238,6 +301,32 @@ def test_frontier_matrix_has_every_pair(small):
     assert len(diagonal) == 3
 
 
+def test_frontier_matrix_diagonal_shows_the_zone_and_the_draft_line_is_in_the_legend(small):
+    from matplotlib.colors import to_hex
+    from negosim.plots.style import DRAFT_COLOR
+    a = analyze(small)
+    assert 0 < a.zone_size < a.space_size / 2  # a zone smaller than the space, as in the plans
+    fig = frontier_matrix(small)
+    diagonal = [ax for ax in fig.axes if by_gid(ax, "marginal:packages")]
+    for ax in diagonal:
+        (zone,) = by_gid(ax, "marginal:zone")
+        top = max(p.vertices[:, 1].max() for p in zone.get_paths())
+        # Scaled to its own peak: as tall as the space's curve, not a sliver at its foot.
+        assert zone.get_visible() and top == pytest.approx(1.0)
+        (draft,) = by_gid(ax, "draft")
+        assert draft.get_visible() and to_hex(draft.get_color()) == to_hex(DRAFT_COLOR)
+    lines = [h for t, h in legend_entries(fig).items() if "draft" in t and isinstance(h, matplotlib.lines.Line2D)
+             and h.get_linestyle() == "-" and to_hex(h.get_color()) == to_hex(DRAFT_COLOR)]
+    assert lines, "the draft's line on the diagonal has no legend entry"
+    assert_texts_readable(fig)
+
+
+@pytest.mark.parametrize("which", ["small", "big"])
+def test_frontier_labels_do_not_overlap(request, which):
+    fig = frontier(request.getfixturevalue(which), parties=["p0", "p1"])
+    assert_texts_readable(fig)
+
+
 def test_frontier_refuses_bad_parties(small):
     with pytest.raises(NegosimError, match="unknown party 'nobody'"):
         frontier(small, parties=["p0", "nobody"])
@@ -278,14 +367,80 @@ def test_package_bars_add_up_to_each_verdict(small):
         (tick,) = by_gid(ax, f"reservation:{p}")
         assert tick.get_xdata()[0] == cs.reservation[i]
         assert bool(by_gid(ax, f"redline:{p}")) == (p == who or bool(cs.red_lines_hit(x)[p]))
-    assert any(f"red line {red_id}" in t.get_text() for t in ax.texts)
+    # The red line is named by the options that cross it, by label (not by its id).
+    t = next(t for t in cs.terms if t.kind == "red" and t.id == red_id)
+    words = [f"{small.provisions[cs.provision_ids[j]].label}: {cs.option_ids[j][x[j]]}" for j in t.provs]
+    side = [a.get_text() for a in fig.axes[1].texts if a.get_gid() == f"verdict-detail:{who}"]
+    assert any(a.startswith("red line: ") and all(w in a.replace("\n", " ") for w in words) for a in side), side
+
+
+def _plan():
+    return resolve(SHIPPED)
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped 28-point-plan scenario is not there yet")
+@pytest.mark.parametrize("package", [None, "donbas=kyiv_holds,guarantee=nato_like"])
+def test_package_figure_of_the_plan_groups_small_provisions_and_reads_in_labels(package):
+    from matplotlib.colors import to_hex
+    from negosim.plots.package import MAX_KEY
+    sub = _plan()
+    cs = sub.compiled
+    fig = package_figure(sub, package)
+    ax = fig.axes[0]
+    segs = [r for r in ax.patches if (r.get_gid() or "").startswith("contrib:")]
+    own = {r.get_gid().split(":")[2] for r in segs} - {"(other)"}
+    assert 0 < len(own) <= MAX_KEY < cs.n_provisions, own
+    if package is None:
+        assert "donbas" in own  # on Ukraine's crossed red line: always drawn on its own
+    entries = legend_entries(fig)
+    # Every colour on a bar has one legend entry, and it names that provision (by label) and its option.
+    x = resolve_package_of(cs, package)
+    for prov in own:
+        j = cs.provision_ids.index(prov)
+        colours = {to_hex(r.get_facecolor()) for r in segs if r.get_gid().endswith(f":{prov}")}
+        assert len(colours) == 1
+        (label,) = [t for t, h in entries.items() if hasattr(h, "get_facecolor") and h.get_fill()
+                    and to_hex(h.get_facecolor()) in colours]
+        want = f"{sub.provision_label(prov)}: {sub.option_label(prov, cs.option_ids[j][x[j]])}"
+        assert label.replace("\n", " ") == want
+    others = [t for t in entries if t.startswith("other provisions")]
+    assert len(others) == 1 and str(cs.n_provisions - len(own)) in others[0]
+    # Segment labels lie inside their segments.
+    for t in ax.texts:
+        if (t.get_gid() or "").startswith("seglabel:"):
+            (bar,) = [r for r in segs if r.get_gid() == "contrib:" + t.get_gid().split(":", 1)[1]]
+            e, b = t.get_window_extent(), bar.get_window_extent()
+            assert b.x0 - 1 <= e.x0 and e.x1 <= b.x1 + 1 and b.y0 - 1 <= e.y0 and e.y1 <= b.y1 + 1, t.get_text()
+    ids = [f"{p}={o}" for j, p in enumerate(cs.provision_ids) for o in cs.option_ids[j]]
+    ids += [t.id for t in cs.terms]
+    ticks = [ln for ln in ax.lines if (ln.get_gid() or "").startswith("reservation:")]
+    assert_texts_readable(fig, ids=ids, marks=ticks)
+    # The linkages are named by the options that trigger them.
+    details = " ".join(t.get_text().replace("\n", " ") for t in fig.axes[1].texts)
+    assert "linkage +0.03: Allies' pledge not to admit Ukraine" in details
+
+
+def resolve_package_of(cs, package):
+    from negosim.plots.common import resolve_package
+    return resolve_package(cs, package)
+
+
+def test_package_figure_at_the_explorer_width_stays_readable(small):
+    s = labelled(small)
+    cs = compile_scenario(s)
+    x, who, red_id = _red_line_package(cs)
+    fig = package_figure(s, x.tolist(), width=7.0)
+    ax = fig.axes[0]
+    ids = [f"{p}={o}" for j, p in enumerate(cs.provision_ids) for o in cs.option_ids[j]] + [t.id for t in cs.terms]
+    ticks = [ln for ln in ax.lines if (ln.get_gid() or "").startswith("reservation:")]
+    assert_texts_readable(fig, ids=ids, marks=ticks)
 
 
 def test_package_given_as_changes_and_refused_when_unknown(small):
     cs = compile_scenario(small)
     other = cs.option_ids[0][(cs.draft[0] + 1) % 4]
     fig = package_figure(small, f"x0={other}")
-    assert f"x0={other}" in fig.get_suptitle()
+    assert f"X0: {other}" in fig.get_suptitle()
     with pytest.raises(NegosimError, match="unknown option"):
         package_figure(small, "x0=nope")
     with pytest.raises(NegosimError, match="unknown provision"):
@@ -317,6 +472,32 @@ def test_package_effects_explain_the_whole_utility_change(big):
         util = cs.score(np.stack([cs.draft, x])).util
         total = np.array([sum(e[p] for e in eff.values()) for p in cs.party_ids])
         assert np.allclose(total, util[:, 1] - util[:, 0], atol=1e-12)
+
+
+def test_gains_figure_of_many_changes_stays_readable(big):
+    s = labelled(big)
+    cs = compile_scenario(s)
+    fig = gains_figure(s, solution="nash")
+    ids = [f"{p}={o}" for j, p in enumerate(cs.provision_ids) for o in cs.option_ids[j]]
+    assert_texts_readable(fig, ids=ids)
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert any(t.startswith("Provision ") and "Option " in t and "→" in t for t in ticks), ticks
+    assert "p0=" not in fig.get_suptitle() and "x0=" not in fig.get_suptitle()
+
+
+def test_gains_figure_packed_with_changes_leaves_out_values_rather_than_overprint():
+    s = labelled(negosim.random_scenario(parties=4, provisions=28, options=2, seed=5))
+    cs = compile_scenario(s)
+    flipped = {p: cs.option_ids[j][1 - cs.draft[j]] for j, p in enumerate(cs.provision_ids)}
+    fig = gains_figure(s, flipped)
+    assert fig.get_figheight() <= 12.0
+    values = [t for t in fig.axes[0].texts if (t.get_gid() or "").startswith("value:")]
+    assert values and all(t.get_gid().startswith("value:") for t in values)
+    # The net change keeps its numbers.
+    assert {t.get_gid() for t in values} >= {f"value:net change:{p}" for p in cs.party_ids
+                                             if abs(sum(e[p] for e in package_effects(cs, cs.package_from_dict(
+                                                 {**cs.package_dict(cs.draft), **flipped})).values())) >= 0.0005}
+    assert_texts_readable(fig)
 
 
 def test_gains_without_anything_to_show():
@@ -367,7 +548,7 @@ def test_sweep_overlays_the_frontier_of_another_sweep():
     assert np.allclose(verts[:, 1], 0.5)  # the second sweep crosses one half along b = 0.5
     assert not [c for c in ax.collections if c.get_gid() == "also:hopeless"]
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "hopeless: frontier (below 0.5 everywhere here)" in texts
+    assert "hopeless: no frontier here: the probability is below 0.5 everywhere" in texts
     with pytest.raises(NegosimError, match="have no column 'b'"):
         sweep_figure(first, "a", "b", also={"bad": pd.DataFrame({"a": [0.0], "p_all": [0.2]})})
 
@@ -385,6 +566,20 @@ def test_sweep_line_band_spans_the_replicates():
     assert ys.min() == pytest.approx(df.groupby("a")["p_all"].min().min())
     assert ys.max() == pytest.approx(df.groupby("a")["p_all"].max().max())
     assert "min to max of 4 replicates" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_sweep_heatmap_says_what_grey_cells_mean():
+    xs = np.linspace(0, 1, 4)
+    df = pd.DataFrame([{"a": x, "b": y, "zone_size": int(x > 0.3) * 100 * (1 + y)} for x in xs for y in xs])
+    fig = sweep_figure(df, "a", "b", value="zone_size")
+    texts = list(legend_entries(fig))
+    assert "grey: no zone of agreement" in texts
+    assert any(t.endswith("frontier where the zone is non-empty in half the rows") for t in texts)
+    assert_texts_readable(fig)
+    full = pd.DataFrame([{"a": x, "b": y, "zone_size": 5} for x in xs for y in xs])
+    texts = list(legend_entries(sweep_figure(full, "a", "b", value="zone_size")))
+    assert not [t for t in texts if t.startswith("grey")]
+    assert "this sweep: no frontier here: the zone is non-empty everywhere" in texts
 
 
 def test_sweep_figure_refuses_unknown_axis_and_value():
@@ -411,6 +606,50 @@ def test_trace_lines_follow_the_model_trace():
     changed = sorted(int(ln.get_gid().split(":")[1]) for ln in ax.lines if (ln.get_gid() or "").startswith("change:"))
     assert changed == sorted(provision_changes(t))
     assert by_gid(ax, "outcome")
+
+
+#: The legend entry of each kind of mark the trace figure draws (by the start of its gid).
+TRACE_MARKS = {"utility": "utility of the text", "reservation": "reservation (drifts)", "aspiration": "aspiration",
+               "change": "text changed (listed below)", "proposer": "proposer of the round (its colour)",
+               "outcome": ("agreement", "no deal (deadline)", "no deal (deadlock)")}
+
+
+@pytest.mark.parametrize("protocol", ["single_text", "alternating_offers"])
+def test_trace_every_mark_has_a_legend_entry_and_labels_read_in_labels(protocol):
+    s = labelled(negosim.random_scenario(parties=3, provisions=6, options=3, seed=1, reservation=0.5))
+    result = run_trace(s, protocol, seed=0, rounds=25)
+    fig = trace_figure(result, scenario=s, note=f"{protocol}, seed 0")
+    ax = fig.axes[0]
+    kinds = {(a.get_gid() or "").split(":")[0] for a in ax.get_children()} & set(TRACE_MARKS)
+    assert {"utility", "reservation", "change", "outcome"} <= kinds
+    if protocol == "alternating_offers":
+        assert "proposer" in kinds
+    entries = legend_entries(fig)
+    for kind in kinds:
+        want = TRACE_MARKS[kind]
+        assert any(t in entries for t in ((want,) if isinstance(want, str) else want)), kind
+    for p in s.parties:
+        assert s.parties[p].label in entries
+    # The list under the plot names what changed by label, never by id.
+    listed = " ".join(t.get_text() for t in fig.axes[1].texts)
+    t = result.trace() if callable(result.trace) else result.trace
+    first = min(provision_changes(t).items())[1]
+    prov, opt = next(iter(first.items()))
+    assert s.provisions[prov].label in listed
+    ids = [f"{prov}→", f"{prov}={opt}"] + [f"{q}={o}" for q in s.provisions for o in s.provisions[q].options]
+    assert_texts_readable(fig, ids=ids)
+
+
+def test_trace_list_of_changes_is_bounded():
+    from negosim.plots.trace import MAX_LINES
+    rounds = range(1, 61)
+    t = pd.DataFrame({"round": list(rounds), "party": "a", "utility": 0.5, "reservation": 0.4,
+                      "changes": [f"x=o{r % 3}, y=o{r % 2}" for r in rounds]})
+    fig = trace_figure(t)
+    listed = [a.get_text() for a in fig.axes[1].texts if (a.get_gid() or "").startswith("change-label:")]
+    assert sum(x.count("\n") + 1 for x in listed) <= MAX_LINES
+    assert listed[-1].startswith("and ") and "more rounds with changes" in listed[-1]
+    assert_texts_readable(fig)
 
 
 def test_provision_changes_reads_the_text_round_by_round():

@@ -150,11 +150,13 @@ def parse_changes(text: str) -> dict[str, str]:
 
 
 def describe_changes(sub: "Subject", x: np.ndarray) -> str:
-    """Words for how package ``x`` differs from the draft."""
+    """Words for how package ``x`` differs from the draft, in labels ("the draft with Donbas: Kyiv keeps it")."""
     cs = sub.compiled
     changed = [j for j in range(cs.n_provisions) if x[j] != cs.draft[j]]
     if not changed:
         return "the draft"
     if len(changed) > 4:
-        return f"draft with {len(changed)} provisions changed"
-    return "draft with " + ", ".join(f"{cs.provision_ids[j]}={cs.option_ids[j][x[j]]}" for j in changed)
+        return f"the draft with {len(changed)} provisions changed"
+    return "the draft with " + "; ".join(
+        f"{sub.provision_label(cs.provision_ids[j])}: {sub.option_label(cs.provision_ids[j], cs.option_ids[j][x[j]])}"
+        for j in changed)

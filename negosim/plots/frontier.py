@@ -32,6 +32,7 @@ import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.patheffects import withStroke
 
 from negosim.errors import NegosimError
 from .common import Subject, party_indices, resolve
@@ -91,7 +92,7 @@ def draw_pair(ax, sub: Subject, p: int, q: int, packages: Layer, zone: Layer, *,
     _draw_layer(ax, packages, p, q, cmap="Greys", color="#9e9e9e", gid="packages", points_limit=max_points,
                 size=6, alpha=0.55)
     how = "each dot a package" if packages.U is not None and len(packages.U) <= max_points else \
-        "density, log scale"
+        "darker: more packages, log scale"
     handles = [Patch(color="#9e9e9e", label=f"all {packages.count:,} packages ({how})")]
     spots = _draw_marks(ax, sub, p, q, zone, ZONE_POINTS)
     if zone.count:
@@ -220,11 +221,13 @@ def _label_spots(ax, spots: dict[tuple, list[str]]) -> None:
         ys.append(min(fy + 0.04, ys[-1] - LABEL_GAP) if ys else min(fy + 0.04, 0.96))
     lift = max(0.0, 0.04 - ys[-1])
     for ((fx, fy), text), y in zip(pts, ys):
-        ax.annotate(text, (fx, fy), xycoords="axes fraction", xytext=(right if on_right else left, y + lift),
-                    textcoords="axes fraction", fontsize=SMALL_SIZE, zorder=8, va="center",
-                    ha="left" if on_right else "right",
-                    arrowprops={"arrowstyle": "-", "lw": 0.6, "color": "#333333", "shrinkA": 0, "shrinkB": 3},
-                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "#999999", "lw": 0.5, "alpha": 0.9})
+        ann = ax.annotate(text, (fx, fy), xycoords="axes fraction", xytext=(right if on_right else left, y + lift),
+                          textcoords="axes fraction", fontsize=SMALL_SIZE, zorder=8, va="center",
+                          ha="left" if on_right else "right", gid="solution-label",
+                          arrowprops={"arrowstyle": "-", "lw": 0.9, "color": "#111111", "shrinkA": 0, "shrinkB": 4},
+                          bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "#999999", "lw": 0.5, "alpha": 0.9})
+        # A white edge keeps the leader line visible over the dark density and the front.
+        ann.arrow_patch.set_path_effects([withStroke(linewidth=2.6, foreground="white")])
 
 
 def _subtitle(sub: Subject) -> str:
@@ -273,7 +276,8 @@ def frontier_matrix(source, parties=None, *, params: dict | None = None, bins: i
 
     Below the diagonal, panel ``(i, j)`` plots party ``j`` (x) against party
     ``i`` (y); the diagonal shows each party's utility over all packages and
-    over the zone, with its reservation.
+    over the zone (each scaled to its own peak), with its reservation (dashed)
+    and the draft's utility (solid).
 
     Returns
     -------
@@ -308,36 +312,47 @@ def frontier_matrix(source, parties=None, *, params: dict | None = None, bins: i
 
 
 def _draw_marginal(ax, sub: Subject, p: int, packages: Layer, zone: Layer, pairs) -> None:
-    """One party's utility over all packages (grey) and over the zone (green)."""
+    """One party's utility over all packages (grey) and over the zone (green), each scaled to its peak.
+
+    The zone is often a few percent of the space: on the space's scale it
+    would be a flat line, so each curve is scaled to its own peak (the legend
+    says so) and the zone's share is written in the legend.
+    """
     cs = sub.compiled
     pid = cs.party_ids[p]
     pair = next(pq for pq in pairs if p in pq)
     axis = 1 if pair[0] == p else 0  # sum out the other party of the pair
     edges = packages.grid.edges(p)
     centers = (edges[:-1] + edges[1:]) / 2
-    # One scale for both, so the zone shows as the part of the space it is.
-    top = max(packages.hist[pair].sum(axis=axis).max(), 1)
-    for layer, color, gid in ((packages, "#9e9e9e", "marginal:packages"), (zone, ZONE_COLOR, "marginal:zone")):
+    for layer, color, alpha, gid in ((packages, "#9e9e9e", 0.6, "marginal:packages"),
+                                     (zone, ZONE_COLOR, 0.55, "marginal:zone")):
         if layer.count:
             h = layer.hist[pair].sum(axis=axis)
-            ax.fill_between(centers, h / top, step="mid", color=color, alpha=0.7, gid=gid)
-    ax.axvline(cs.reservation[p], color=party_color(pid), ls="--", lw=1.3, gid=f"reservation:{pid}")
-    ax.axvline(sub.analysis().draft[pid].utility, color=DRAFT_COLOR, lw=1.5, gid="draft")
+            ax.fill_between(centers, h / max(h.max(), 1), step="mid", color=color, alpha=alpha, lw=0, gid=gid)
+            ax.step(centers, h / max(h.max(), 1), where="mid", color=color, lw=1.0, gid=gid + ":edge")
+    ax.axvline(cs.reservation[p], color=party_color(pid), ls="--", lw=1.5, gid=f"reservation:{pid}")
+    ax.axvline(sub.analysis().draft[pid].utility, color=DRAFT_COLOR, lw=1.8, gid="draft")
     nz = np.flatnonzero(packages.hist[pair].sum(axis=axis))
     ax.set_xlim(edges[nz.min()], edges[nz.max() + 1])
+    ax.set_ylim(0, 1.08)
     ax.set_yticks([])
-    label_axes(ax, f"{sub.party_label(pid)} utility", "share of packages (peak = 1)")
+    ax.set_facecolor("#fafafa")
+    label_axes(ax, f"{sub.party_label(pid)} utility", "")
     ax.set_title(sub.party_label(pid), fontsize=LABEL_SIZE, color=party_color(pid), fontweight="bold")
 
 
 def _matrix_legend(ax, sub: Subject, packages: Layer, zone: Layer) -> None:
+    share = 100 * zone.count / packages.count if packages.count else 0
     handles = [Patch(color="#9e9e9e", label=f"all {packages.count:,} packages"),
-               Patch(color=ZONE_COLOR, label=f"zone of agreement ({zone.count:,})"),
+               Patch(color=ZONE_COLOR, label=f"zone of agreement ({zone.count:,}, {share:.3g} %)"),
                Line2D([], [], ls="", marker="o", mfc="white", mec=PARETO_COLOR, label="Pareto front (all parties)"),
-               Line2D([], [], ls="", marker="*", ms=11, mfc=DRAFT_COLOR, mec="black", label="draft")]
+               Line2D([], [], ls="", marker="*", ms=11, mfc=DRAFT_COLOR, mec="black", label="draft"),
+               Line2D([], [], color=DRAFT_COLOR, lw=1.8, label="draft's utility (diagonal panels)")]
     for name, st in SOLUTION_STYLE.items():
         handles.append(Line2D([], [], ls="", marker=st["marker"], mfc=st["color"], mec="white",
                               label=f"{st['label']} solution"))
     for pid in sub.party_ids:
         handles.append(Line2D([], [], color=party_color(pid), ls="--", label=f"{sub.party_label(pid)} reservation"))
-    ax.legend(handles=handles, loc="upper right", fontsize=SMALL_SIZE, frameon=False)
+    ax.legend(handles=handles, loc="upper right", fontsize=SMALL_SIZE, frameon=False,
+              title="diagonal: each party's utility over all packages\nand over the zone, each scaled to its peak",
+              title_fontsize=SMALL_SIZE)

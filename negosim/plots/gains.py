@@ -22,18 +22,19 @@ True
 
 from __future__ import annotations
 
-import textwrap
-
 import numpy as np
 from matplotlib.patches import Patch
 
 from negosim.errors import NegosimError
 from .common import describe_changes, resolve, resolve_package
-from .style import LABEL_SIZE, SMALL_SIZE, SOLUTION_STYLE, label_axes, new_figure, party_color, title
+from .style import (LABEL_SIZE, SMALL_SIZE, SOLUTION_STYLE, drop_crowded, label_axes, new_figure, party_color, title,
+                    wrap)
 
 LINKAGES = "(linkages)"
 #: Width of a row label line, in characters.
-ROW_CHARS = 34
+ROW_CHARS = 40
+#: Tallest figure, in inches (beyond it the bars get thinner and some value labels are left out).
+MAX_HEIGHT = 12.0
 
 
 def package_effects(cs, x) -> dict[str, dict[str, float]]:
@@ -113,10 +114,11 @@ def gains_figure(source, package=None, *, repair: int | None = None, solution: s
     rows = list(effects) + ["net change"]
     totals = {p: sum(e[p] for e in effects.values()) for p in parties}
     n, P = len(rows), len(parties)
-    fig = new_figure(width, min(9.5, max(3.0, 1.4 + n * (0.2 * P + 0.3))))
+    fig = new_figure(width, min(MAX_HEIGHT, max(3.0, 1.4 + n * (0.2 * P + 0.3))))
     ax = fig.add_subplot()
     band = 0.8 / P
     span = max([abs(v) for e in effects.values() for v in e.values()] + [abs(v) for v in totals.values()] + [1e-3])
+    values_drawn = []
     for r, row in enumerate(rows):
         base = n - 1 - r  # first provision at the top
         values = totals if row == "net change" else effects[row]
@@ -127,8 +129,10 @@ def gains_figure(source, package=None, *, repair: int | None = None, solution: s
             ax.barh(y, d, height=band * 0.9, color=party_color(p), edgecolor="black" if row == "net change" else
                     "none", linewidth=0.6, gid=gid)
             if abs(d) >= 0.0005:
-                ax.annotate(f"{d:+.3f}", (d, y), xytext=(3 if d >= 0 else -3, 0), textcoords="offset points",
-                            ha="left" if d >= 0 else "right", va="center", fontsize=SMALL_SIZE - 1)
+                values_drawn.append(ax.annotate(
+                    f"{d:+.3f}", (d, y), xytext=(3 if d >= 0 else -3, 0), textcoords="offset points",
+                    ha="left" if d >= 0 else "right", va="center", fontsize=SMALL_SIZE - 1,
+                    gid=f"value:{row}:{p}"))
     ax.axhline(0.5, color="#777777", lw=0.8)
     ax.axvline(0, color="black", lw=0.8)
     labels = [_row_label(sub, x, row) for row in rows]
@@ -137,18 +141,22 @@ def gains_figure(source, package=None, *, repair: int | None = None, solution: s
     label_axes(ax, "change in utility relative to the draft (left: gives, right: gains)", "")
     ax.grid(True, axis="x", color="#e5e5e5", lw=0.5)
     ax.set_axisbelow(True)
-    ax.legend(handles=[Patch(color=party_color(p), label=sub.party_label(p)) for p in parties],
-              fontsize=SMALL_SIZE, loc="best", title="party", title_fontsize=SMALL_SIZE)
+    # Below the plot, where it can cover no bar.
+    fig.legend(handles=[Patch(color=party_color(p), label=sub.party_label(p)) for p in parties],
+               fontsize=SMALL_SIZE, loc="outside lower center", ncol=min(P, 6), frameon=False)
     title(ax, "Who gained and who gave, provision by provision", f"{sub.name}: {what}")
     ax.tick_params(axis="y", labelsize=LABEL_SIZE - 1)
+    # Many changed provisions pack the bars tightly: the net change's values are kept first.
+    drop_crowded(fig, values_drawn[::-1][:P] + values_drawn[:-P])
     return fig
 
 
 def _row_label(sub, x, row: str) -> str:
+    """``"Provision:"`` on its own line(s), then ``"old option → new option"``."""
     cs = sub.compiled
     if row in ("net change", LINKAGES):
-        return "linkages" if row == LINKAGES else "net change"
+        return "linkages\n(bonuses for combinations)" if row == LINKAGES else "net change"
     j = cs.provision_ids.index(row)
     old, new = cs.option_ids[j][cs.draft[j]], cs.option_ids[j][x[j]]
     change = f"{sub.option_label(row, old)} → {sub.option_label(row, new)}"
-    return "\n".join(textwrap.wrap(sub.provision_label(row), ROW_CHARS) + textwrap.wrap(change, ROW_CHARS))
+    return wrap(sub.provision_label(row) + ":", ROW_CHARS) + "\n" + wrap(change, ROW_CHARS)

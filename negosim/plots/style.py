@@ -93,7 +93,7 @@ def title(fig_or_ax, text: str, sub: str | None = None) -> None:
     fig = fig_or_ax if isinstance(fig_or_ax, Figure) else fig_or_ax.figure
     # About 11 characters per inch at these sizes: wrap rather than run off the figure.
     chars = max(30, int(fig.get_figwidth() * 11))
-    full = text if not sub else text + "\n" + "\n".join(textwrap.wrap(sub, chars))
+    full = "\n".join(textwrap.wrap(text, chars)) + ("\n" + "\n".join(textwrap.wrap(sub, chars)) if sub else "")
     fig.suptitle(full, fontsize=TITLE_SIZE)
 
 
@@ -138,6 +138,59 @@ def save_figure(fig: Figure, path, dpi: float | None = None) -> Path:
             raise NegosimError(f"cannot write '{path}': a {w:.0f}x{h:.0f} inch figure at {dpi or fig.dpi:g} dpi "
                                "is too many pixels; lower --dpi or write .svg/.pdf") from None
     return Path(path)
+
+
+def settle(fig: Figure) -> None:
+    """Lay the figure out now (constrained layout included), so text extents can be measured."""
+    fig.draw_without_rendering()
+
+
+def inside(inner, outer, pad: float = 1.0) -> bool:
+    """Whether display box ``inner`` lies within ``outer`` (``pad`` pixels of slack)."""
+    return (inner.x0 >= outer.x0 - pad and inner.x1 <= outer.x1 + pad and inner.y0 >= outer.y0 - pad
+            and inner.y1 <= outer.y1 + pad)
+
+
+def overlaps(a, b, pad: float = 0.0) -> bool:
+    """Whether display boxes ``a`` and ``b`` share more than ``pad`` pixels either way."""
+    return a.x0 < b.x1 - pad and b.x0 < a.x1 - pad and a.y0 < b.y1 - pad and b.y0 < a.y1 - pad
+
+
+def drop_crowded(fig: Figure, texts, keep=()) -> int:
+    """Remove each of ``texts`` that overlaps one kept before it (or one of ``keep``); return how many went.
+
+    For labels that repeat what a mark already shows (a bar's value): where
+    marks are packed too tightly for all of them, some are left out rather
+    than printed over each other.
+    """
+    settle(fig)
+    kept = [t.get_window_extent() for t in keep]
+    gone = 0
+    for t in texts:
+        box = t.get_window_extent()
+        if any(overlaps(box, k) for k in kept):
+            t.remove()
+            gone += 1
+        else:
+            kept.append(box)
+    return gone
+
+
+def wrap(text: str, chars: int, lines: int | None = None) -> str | None:
+    """``text`` wrapped to ``chars`` per line; None when it needs more than ``lines`` lines.
+
+    A label is wrapped, never cut: one that does not fit is left out (and
+    named elsewhere, in a legend or a list).
+
+    >>> wrap("Kyiv-held Donbas", 10)
+    'Kyiv-held\nDonbas'
+    >>> wrap("Kyiv-held Donbas", 10, lines=1) is None
+    True
+    """
+    parts = textwrap.wrap(text, max(chars, 1), break_long_words=False, break_on_hyphens=False)
+    if lines is not None and len(parts) > lines:
+        return None
+    return "\n".join(parts)
 
 
 def png_bytes(fig: Figure, dpi: float | None = None) -> bytes:

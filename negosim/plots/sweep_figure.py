@@ -35,14 +35,17 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.tri import Triangulation
 
 from negosim.errors import NegosimError
-from .style import DRAFT_COLOR, SMALL_SIZE, label_axes, new_figure, title
+from .style import DRAFT_COLOR, SMALL_SIZE, label_axes, new_figure, party_label, title
 
 #: Output columns tried, in order, when none is named.
 DEFAULT_VALUES = ("p_all", "zone_size", "draft_accepted", "agreement")
 FRONTIER_COLOR = "#111111"
+#: Cells with no value (or a count of 0 on a log scale).
+GREY = "#d9d9d9"
 #: Colour and line style of the frontiers of other sweeps drawn over one heatmap.
 OVERLAY_STYLES = (("#1565c0", "--"), ("#6a1b9a", "-."), ("#ef6c00", ":"), ("#00838f", "--"), ("#ad1457", "-."))
 
@@ -54,18 +57,30 @@ VALUE_WORDS = {
     "agreement": "share of runs ending in agreement",
     "repair_size": "provisions to change to reach the zone",
     "agreement_round": "round of agreement",
+    "nash_p_all": "P(every needed party accepts the zone's Nash package)",
 }
 
 
-def value_words(value: str) -> str:
-    """What an output column holds, in words."""
+def value_words(value: str, scenario=None) -> str:
+    """What an output column holds, in words (party labels when the scenario is given).
+
+    >>> value_words("p_accepts_ukraine")
+    'P(ukraine accepts the draft)'
+    """
     if value in VALUE_WORDS:
         return VALUE_WORDS[value]
     for prefix, words in (("p_accepts_", "P({} accepts the draft)"), ("accepts_", "share of rows where {} accepts"),
                           ("utility_", "{}'s utility of the draft"), ("margin_", "{}'s margin over its reservation")):
         if value.startswith(prefix):
-            return words.format(value[len(prefix):])
+            return words.format(party_label(scenario, value[len(prefix):]))
     return value
+
+
+def _axis_words(axis: str, scenario=None) -> str:
+    """A parameter's label alone (for titles), or the axis itself."""
+    if scenario is not None and axis in getattr(scenario, "parameters", {}):
+        return scenario.parameters[axis].label or axis
+    return axis
 
 
 def pick_value(df: pd.DataFrame, value: str | None) -> str:
@@ -91,7 +106,8 @@ def is_probability(df: pd.DataFrame, value: str) -> bool:
     col = df[value]
     if pd.api.types.is_bool_dtype(col):
         return True
-    return value.startswith("p_") and bool(((col >= 0) & (col <= 1)).all())
+    named = value.startswith("p_") or value.endswith("_p_all")
+    return named and bool(((col.dropna() >= 0) & (col.dropna() <= 1)).all())
 
 
 def _numeric(df: pd.DataFrame, value: str) -> pd.Series:
@@ -182,19 +198,21 @@ def sweep_figure(df: pd.DataFrame, x: str, y: str | None = None, *, value: str |
     name = scenario.name if scenario is not None else (Path(recorded).stem if recorded.endswith((".yaml", ".yml"))
                                                        else recorded)
     reps = int(df["replicate"].nunique()) if "replicate" in df.columns else 1
-    words = value_words(value)
+    words = value_words(value, scenario)
     handles = []
     if y is None:
         _line(ax, df, x, value, reps)
         label_axes(ax, axis_label(x, scenario), words)
-        what = f"{words} along {x}"
+        what = f"{words} along {_axis_words(x, scenario)}"
     else:
         if x == y:
             raise NegosimError("--x and --y must be different axes")
-        words_frontier = _heatmap(fig, ax, df, x, y, value)
+        words_frontier, grey = heatmap(fig, ax, df, x, y, value, scenario)
         handles.append(Line2D([], [], color=FRONTIER_COLOR, lw=2.2, label=f"{name or 'this sweep'}: {words_frontier}"))
+        if grey:
+            handles.append(Patch(facecolor=GREY, edgecolor="#999999", label=grey))
         label_axes(ax, axis_label(x, scenario), axis_label(y, scenario))
-        what = f"{words} over {x} and {y}"
+        what = f"{words} over {_axis_words(x, scenario)} and {_axis_words(y, scenario)}"
     for k, (label, other_df) in enumerate((also or {}).items()):
         for col in [c for c in (x, y, value) if c is not None and c not in other_df.columns]:
             raise NegosimError(f"the results of '{label}' have no column '{col}'")
@@ -206,7 +224,7 @@ def sweep_figure(df: pd.DataFrame, x: str, y: str | None = None, *, value: str |
         else:
             missing = _contour(ax, other_df, x, y, value, color=color, ls=ls, gid=f"also:{label}")
             handles.append(Line2D([], [], color=color, ls=ls, lw=2.2,
-                                  label=f"{label}: frontier" + (f" ({missing})" if missing else "")))
+                                  label=f"{label}: " + (missing or _level_of(other_df, value)[1])))
     _marks(ax, marks or {}, df, x, y)
     if y is None:
         ax.legend(fontsize=SMALL_SIZE, loc="best")
@@ -230,24 +248,32 @@ def _grid_means(df: pd.DataFrame, x: str, y: str, value: str):
     return g, xcats, ycats
 
 
+#: What "the value is above 0" means, for outputs that are counts.
+POSITIVE_WORDS = {"zone_size": "the zone is non-empty", "repair_size": "the draft needs a repair"}
+
+
 def _level_of(df: pd.DataFrame, value: str) -> tuple[str, str]:
     """Which mean the frontier contours (the value itself, or the share of rows with value > 0), in words."""
     if is_probability(df, value):
-        return "v", "probability 0.5"
-    return "pos", f"{value} > 0 in half the rows"
+        return "v", "frontier where the probability is 0.5"
+    return "pos", f"frontier where {POSITIVE_WORDS.get(value, value + ' > 0')} in half the rows"
 
 
 def _contour(ax, df, x, y, value, *, color, ls="-", gid="frontier") -> str:
-    """Draw the 0.5 frontier of one sweep; return "" or, when it is not crossed, which side the grid is on."""
+    """Draw the 0.5 frontier of one sweep; return "" or, when it is not crossed, why there is no line."""
     g, _, _ = _grid_means(df, x, y, value)
     level, _ = _level_of(df, value)
     ux = np.unique(g.index.get_level_values(0))
     uy = np.unique(g.index.get_level_values(1))
     L = g[level]
+    prob = level == "v"
+    positive = POSITIVE_WORDS.get(value, f"{value} > 0")
     if L.min() >= 0.5:
-        return "above 0.5 everywhere here"
+        return ("no frontier here: the probability is above 0.5 everywhere" if prob else
+                f"no frontier here: {positive} everywhere" + ("" if L.min() == 1 else " (in most rows)"))
     if L.max() <= 0.5:
-        return "below 0.5 everywhere here"
+        return ("no frontier here: the probability is below 0.5 everywhere" if prob else
+                f"no frontier here: {positive} nowhere" + ("" if L.max() == 0 else " (in most rows)"))
     kw = {"levels": [0.5], "colors": color, "linewidths": 2.2, "linestyles": ls}
     if len(g) == len(ux) * len(uy) and len(ux) > 1 and len(uy) > 1:
         ax.contour(ux, uy, L.unstack().reindex(index=ux, columns=uy).to_numpy().T, **kw).set_gid(gid)
@@ -256,12 +282,18 @@ def _contour(ax, df, x, y, value, *, color, ls="-", gid="frontier") -> str:
     try:
         ax.tricontour(Triangulation(px, py), L.to_numpy(), **kw).set_gid(gid)
     except (ValueError, RuntimeError):  # collinear points: no triangulation, no contour
-        return "not drawn (the points lie on a line)"
+        return "frontier not drawn (the points lie on a line)"
     return ""
 
 
-def _heatmap(fig, ax, df, x, y, value) -> str:
-    """The mean of ``value`` over the grid (or as dots off a grid); returns the frontier's words."""
+def heatmap(fig, ax, df, x, y, value, scenario=None, bar_label: str | None = None) -> tuple[str, str]:
+    """The mean of ``value`` over the grid (or as dots off a grid), with its colour bar and 0.5 frontier.
+
+    The one heatmap of every sweep figure, the experiments' panels included.
+
+    ``bar_label`` replaces the colour bar's label (the value in words). Returns the
+    frontier's words and, when some cells are grey, what grey means ("" when none is).
+    """
     g, xcats, ycats = _grid_means(df, x, y, value)
     prob = is_probability(df, value)
     ux = np.unique(g.index.get_level_values(0))
@@ -276,7 +308,12 @@ def _heatmap(fig, ax, df, x, y, value) -> str:
     else:
         norm, cmap = Normalize(float(v.min()), max(float(v.max()), float(v.min()) + 1e-9)), "viridis"
     log = isinstance(norm, LogNorm)
-    cm = colormaps[cmap].with_extremes(bad="#d9d9d9", under="#d9d9d9")
+    cm = colormaps[cmap].with_extremes(bad=GREY, under=GREY)
+    grey = ""
+    if log and (v <= 0).any():
+        grey = "grey: no zone of agreement" if value == "zone_size" else f"grey: {value} is 0"
+    elif (~np.isfinite(v.to_numpy(float))).any():
+        grey = "grey: no value in these cells"
     if len(g) == len(ux) * len(uy) and len(ux) > 1 and len(uy) > 1:
         V = v.unstack().reindex(index=ux, columns=uy).to_numpy().T
         data = np.ma.masked_where(~np.isfinite(V) | ((V <= 0) & log), V)
@@ -287,13 +324,13 @@ def _heatmap(fig, ax, df, x, y, value) -> str:
         mesh = ax.scatter(px, py, c=np.where((vals <= 0) & log, np.nan, vals), cmap=cm, norm=norm, s=40,
                           edgecolors="none", gid="heatmap", plotnonfinite=True)
     bar = fig.colorbar(mesh, ax=ax, shrink=0.9)
-    bar.set_label(value_words(value) + ("" if prob else " (grey: none)"), fontsize=SMALL_SIZE + 1)
+    bar.set_label(value_words(value, scenario) if bar_label is None else bar_label, fontsize=SMALL_SIZE + 1)
     bar.ax.tick_params(labelsize=SMALL_SIZE)
     for cats, setter in ((xcats, ax.set_xticks), (ycats, ax.set_yticks)):
         if cats is not None:
             setter(range(len(cats)), cats, fontsize=SMALL_SIZE)
     missing = _contour(ax, df, x, y, value, color=FRONTIER_COLOR)
-    return "frontier: " + _level_of(df, value)[1] + (f" ({missing})" if missing else "")
+    return missing or _level_of(df, value)[1], grey
 
 
 def _edges(u: np.ndarray) -> np.ndarray:
@@ -327,6 +364,8 @@ def _line(ax, df, x, value, reps) -> None:
         lo = hi = None
         band = None
     if lo is not None:
+        if prob and float(np.nanmax(np.asarray(hi) - np.asarray(lo))) < 0.01:
+            band += " (too narrow to see)"  # on the 0-1 scale of a probability
         ax.fill_between(ux, lo, hi, color="#1f77b4", alpha=0.22, linewidth=0, gid="band", label=band)
     ax.plot(ux, mean.to_numpy(), color="#1f77b4", lw=2, marker="o", ms=3.5, gid="mean",
             label="mean" if per > 1 else value)
@@ -352,8 +391,10 @@ def _marks(ax, marks: dict[str, tuple], df, x, y) -> None:
             continue
         if y is None:
             ax.axvline(px, color=DRAFT_COLOR, lw=1.4, ls="--", gid=f"mark:{label}")
-            ax.annotate(label, (px, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3),
-                        textcoords="offset points", va="top", fontsize=SMALL_SIZE, color=DRAFT_COLOR)
+            ax.annotate(label, (px, 0.97), xycoords=("data", "axes fraction"), xytext=(4, 0),
+                        textcoords="offset points", va="top", fontsize=SMALL_SIZE, color=DRAFT_COLOR,
+                        gid=f"mark-label:{label}", zorder=7,
+                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
             continue
         py = position(y, pos[1]) if len(pos) > 1 else None
         if py is None:

@@ -9,89 +9,105 @@ grid, so neighbouring cells differ by the parameters, not by noise) and
 records the probability that every party whose consent is needed accepts
 the plan's draft, each party's probability of accepting it, and, exactly
 over the whole package space, the size of the zone of agreement at point
-values and the probability that all accept the zone's Nash package. Writes ``experiments/out/a_plan28_pressure_vs_war_cost.{csv,parquet,png}``
-and prints the answer: where the draft is accepted by all with probability
-at least one half, or, if nowhere, which party blocks it and how close the
-parameters bring it.
+values and the probability that all accept the zone's Nash package. Writes
+``experiments/out/a_plan28_pressure_vs_war_cost.{csv,parquet,png}`` (grey
+cells in the figure are cells without a value: no zone of agreement, so no
+Nash package), reports progress on stderr, and prints the answer: where the
+draft is accepted by all with probability at least one half, or, if nowhere,
+which party blocks it and why (a red line, which binds at every parameter
+value, or a shortfall, with where it comes closest).
 """
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
-from common import SCENARIOS, options, save_figure, save_table
+from common import (SCENARIOS, Progress, crosses_red_line, draft_reasons, options, parameter_label, save_figure,
+                    save_table)
 
+import negosim
 from negosim.sweep.run import Sweep, run_sweep
 
 STEM = "a_plan28_pressure_vs_war_cost"
+SCENARIO = SCENARIOS / "plan28_2025_11.yaml"
+X, Y = "us_pressure", "russia_war_cost"
 
 
 def sweep(steps: int, samples: int) -> Sweep:
-    return Sweep(scenario=str(SCENARIOS / "plan28_2025_11.yaml"), task="analyze", scope="space",
-                 samples=samples, seed=2025,
-                 axes={"us_pressure": {"range": [-1, 1], "steps": steps},
-                       "russia_war_cost": {"range": [-1, 1], "steps": steps}})
+    return Sweep(scenario=str(SCENARIO), task="analyze", scope="space", samples=samples, seed=2025,
+                 axes={X: {"range": [-1, 1], "steps": steps}, Y: {"range": [-1, 1], "steps": steps}})
 
 
-def grid(df, column):
-    t = df.pivot(index="russia_war_cost", columns="us_pressure", values=column)
-    return t.columns.to_numpy(), t.index.to_numpy(), t.to_numpy(dtype=float)
-
-
-def figure(df, parties):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    panels = [("p_all", "P(every needed party accepts the draft)", "viridis", (0, 1))]
-    panels += [(f"p_accepts_{p}", f"P({p} accepts the draft)", "viridis", (0, 1)) for p in parties]
-    panels += [("nash_p_all", "P(all accept the Nash package of the zone)", "viridis", (0, 1)),
-               ("log_zone", "zone of agreement, log10(1 + packages)", "magma", None)]
+def figure(df, parties, scenario):
+    """One heatmap per output, drawn as ``negosim plot sweep`` draws one (same colours, frontier, grey)."""
+    from negosim.plots.style import SMALL_SIZE, new_figure, title
+    from negosim.plots.sweep_figure import heatmap, value_words
+    panels = ["p_all"] + [f"p_accepts_{p}" for p in parties] + ["nash_p_all", "zone_size"]
     cols = 3
     rows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.9 * rows), squeeze=False, layout="constrained")
-    for ax, (col, title, cmap, lim) in zip(axes.flat, panels):
-        x, y, z = grid(df, col)
-        kw = {"vmin": lim[0], "vmax": lim[1]} if lim else {}
-        mesh = ax.pcolormesh(x, y, z, shading="nearest", cmap=cmap, **kw)
-        if lim and np.nanmin(z) < 0.5 < np.nanmax(z):
-            ax.contour(x, y, z, levels=[0.5], colors="white", linewidths=1.2)
-        fig.colorbar(mesh, ax=ax, shrink=0.9)
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel("US pressure on Kyiv")
-        ax.set_ylabel("Russia's cost of war")
+    fig = new_figure(5.0 * cols, 4.3 * rows)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    greys = set()
+    for ax, col in zip(axes.flat, panels):
+        frontier, grey = heatmap(fig, ax, df, X, Y, col, scenario,
+                                 bar_label="packages" if col == "zone_size" else "probability")
+        if col == "nash_p_all" and grey:
+            grey = "grey: no zone of agreement, so no Nash package"
+        greys |= {grey} - {""}
+        words = value_words(col, scenario) + "\n" + "; ".join(w for w in (frontier, grey) if w)
+        ax.set_title("\n".join(textwrap.fill(line, 58) for line in words.splitlines()), fontsize=SMALL_SIZE)
+        ax.set_xlabel(parameter_label(scenario, X), fontsize=SMALL_SIZE + 1)
+        ax.set_ylabel(parameter_label(scenario, Y), fontsize=SMALL_SIZE + 1)
+        ax.tick_params(labelsize=SMALL_SIZE)
     for ax in list(axes.flat)[len(panels):]:
-        ax.axis("off")
-    fig.suptitle("28-point plan (Nov 2025): acceptance over US pressure and Russia's cost of war")
+        ax.set_axis_off()
+    cells = "; ".join(sorted(greys)) if greys else "no cell is grey (every cell has a value)"
+    title(fig, "28-point plan (Nov 2025): acceptance over US pressure and Russia's cost of war",
+          f"black line: the 0.5 frontier, where there is one; {cells}")
     return fig
 
 
-def answer(df, parties) -> str:
+def answer(df, parties, scenario) -> list[str]:
+    """The answer in labels: where the draft is accepted by all, or who blocks it everywhere and why."""
+    from negosim.brief import party_label
     ok = df[df["p_all"] >= 0.5]
+    xl, yl = parameter_label(scenario, X), parameter_label(scenario, Y)
     if len(ok):
-        least = ok.loc[(ok["us_pressure"].abs() + ok["russia_war_cost"].abs()).idxmin()]
-        return (f"P(all accept) >= 0.5 in {len(ok)} of {len(df)} cells; the mildest is US pressure "
-                f"{least['us_pressure']:+.2f}, Russia's cost of war {least['russia_war_cost']:+.2f} "
-                f"(P = {least['p_all']:.2f}, 95% CI {least['p_all_low']:.2f}-{least['p_all_high']:.2f})")
-    best = {p: df[f"p_accepts_{p}"].max() for p in parties}
-    blocker = min(best, key=best.get)
-    # Where the blocker comes closest: its largest margin (utility minus reservation) at point values.
-    at = df.loc[df[f"margin_{blocker}"].idxmax()]
-    return (f"nowhere in the ranges is the draft accepted by all with probability >= 0.5 "
-            f"(highest P(all) {df['p_all'].max():.3f}); the blocker is {blocker}, whose probability of "
-            f"accepting is at most {best[blocker]:.3f}; it comes closest at US pressure {at['us_pressure']:+.2f}, "
-            f"Russia's cost {at['russia_war_cost']:+.2f}, still {-at[f'margin_{blocker}']:.3f} short of "
-            f"its reservation at point values")
+        least = ok.loc[(ok[X].abs() + ok[Y].abs()).idxmin()]
+        return [f"P(all accept) >= 0.5 in {len(ok)} of {len(df)} cells; the mildest is {xl} {least[X]:+.2f}, "
+                f"{yl} {least[Y]:+.2f} (P = {least['p_all']:.2f}, 95% CI {least['p_all_low']:.2f}-"
+                f"{least['p_all_high']:.2f})"]
+    out = [f"Nowhere in the ranges is the draft accepted by all with probability >= 0.5 (highest P(all) "
+           f"{df['p_all'].max():.3f})."]
+    reasons = draft_reasons(scenario)
+    for p in parties:
+        best = df[f"p_accepts_{p}"].max()
+        if best >= 0.5:
+            continue
+        who = party_label(scenario, p)
+        if crosses_red_line(scenario, p):
+            # A red line is crossed by the draft's options, which no parameter moves.
+            out.append(f"{who}'s red line binds at every parameter value: {reasons.get(p, who + ' rejects it')} "
+                       f"(its probability of accepting is at most {best:.3f}).")
+        else:
+            at = df.loc[df[f"margin_{p}"].idxmax()]
+            out.append(f"{who} stays short of its reservation at every parameter value (probability of accepting "
+                       f"at most {best:.3f}); it comes closest at {xl} {at[X]:+.2f}, {yl} {at[Y]:+.2f}, still "
+                       f"{-at[f'margin_{p}']:.3f} short at point values.")
+    return out
 
 
 def main() -> None:
     args = options(__doc__, samples=400)
+    scenario = negosim.load(SCENARIO)
     spec = sweep(5 if args.quick else 17, args.samples)
-    df = run_sweep(spec, workers=args.workers)
-    df["log_zone"] = np.log10(1 + df["zone_size"])
+    df = run_sweep(spec, workers=args.workers, progress=Progress(STEM))
     parties = [c[len("p_accepts_"):] for c in df.columns if c.startswith("p_accepts_")]
     table = save_table(df, STEM)
-    png = save_figure(figure(df, parties), STEM)
-    print(answer(df, parties))
+    png = save_figure(figure(df, parties, scenario), STEM)
+    print("\n".join(answer(df, parties, scenario)))
     print(f"table: {table}\nfigure: {png}")
 
 

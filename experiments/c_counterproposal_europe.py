@@ -8,70 +8,114 @@ the uncertain numbers (common random numbers across rows) and records each
 party's probability of accepting the counterproposal, the probability that
 every party whose consent is needed accepts it (with a 95 % Wilson
 interval), and each party's margin over its reservation at point values.
-Writes ``experiments/out/c_counterproposal_europe.{csv,parquet,png}`` and
-prints, at each pressure level, how each party's acceptance moves from the
-lowest to the highest European support.
+Writes ``experiments/out/c_counterproposal_europe.{csv,parquet,png}``,
+reports progress on stderr, and prints, at each pressure level, how each
+party's acceptance moves from the lowest to the highest European support,
+then what binds, in labels: a red line (which no parameter moves) or a
+shortfall, with where it comes closest.
 """
 
 from __future__ import annotations
 
-from common import SCENARIOS, options, save_figure, save_table
+from common import (SCENARIOS, Progress, crosses_red_line, draft_reasons, options, parameter_label, save_figure,
+                    save_table)
 
+import negosim
 from negosim.sweep.run import Sweep, run_sweep
 
 STEM = "c_counterproposal_europe"
+SCENARIO = SCENARIOS / "ukraine_counter_2025_04.yaml"
 PRESSURE = [-0.5, 0.0, 0.5]
+#: Line styles of the three pressure levels (colours are the parties').
+PRESSURE_STYLES = {-0.5: ":", 0.0: "-", 0.5: "--"}
 
 
 def sweep(steps: int, samples: int) -> Sweep:
-    return Sweep(scenario=str(SCENARIOS / "ukraine_counter_2025_04.yaml"), scope="draft", samples=samples,
-                 seed=404, axes={"us_pressure": {"values": PRESSURE},
-                                 "europe_support": {"range": [-1, 1], "steps": steps}})
+    return Sweep(scenario=str(SCENARIO), scope="draft", samples=samples, seed=404,
+                 axes={"us_pressure": {"values": PRESSURE}, "europe_support": {"range": [-1, 1], "steps": steps}})
 
 
-def figure(df, parties):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), layout="constrained")
+def figure(df, parties, scenario):
+    """Three panels in negosim's style (party colours and labels)."""
+    from negosim.plots.style import LABEL_SIZE, SMALL_SIZE, new_figure, party_color, title
+    from negosim.brief import party_label
+    fig = new_figure(16, 5.2)
+    axes = fig.subplots(1, 3)
     mid = df[df["us_pressure"] == 0.0]
+    support = parameter_label(scenario, "europe_support")
+    # Lines often coincide (several parties at 1): each is drawn thinner than the one before, so all show.
+    widths = {p: 1.5 + 1.3 * (len(parties) - 1 - k) for k, p in enumerate(parties)}
     ax = axes[0]
     for p in parties:
-        ax.plot(mid["europe_support"], mid[f"p_accepts_{p}"], label=p)
-    ax.set_title("Each party's P(accept), US pressure 0", fontsize=10)
+        ax.plot(mid["europe_support"], mid[f"p_accepts_{p}"], color=party_color(p), lw=widths[p],
+                label=party_label(scenario, p))
+    ax.set_title("Each party's P(accepts the counterproposal), US pressure 0", fontsize=LABEL_SIZE)
     ax.set_ylim(-0.02, 1.02)
-    ax.set_ylabel("probability")
-    ax.legend(fontsize=8)
+    ax.set_ylabel("probability", fontsize=LABEL_SIZE)
+    ax.legend(fontsize=SMALL_SIZE)
     ax = axes[1]
     for level, g in df.groupby("us_pressure"):
-        line, = ax.plot(g["europe_support"], g["p_all"], label=f"US pressure {level:+.1f}")
-        ax.fill_between(g["europe_support"], g["p_all_low"], g["p_all_high"], color=line.get_color(), alpha=0.2)
-    ax.set_title("P(every needed party accepts), 95% CI", fontsize=10)
+        ax.plot(g["europe_support"], g["p_all"], color="#455a64", ls=PRESSURE_STYLES.get(level, "-"), lw=2,
+                label=f"US pressure {level:+.1f}")
+        ax.fill_between(g["europe_support"], g["p_all_low"], g["p_all_high"], color="#455a64", alpha=0.12, lw=0)
+    ax.set_title("P(every needed party accepts), band: 95 % interval", fontsize=LABEL_SIZE)
     ax.set_ylim(-0.02, 1.02)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=SMALL_SIZE)
     ax = axes[2]
     for p in parties:
-        ax.plot(mid["europe_support"], mid[f"margin_{p}"], label=p)
-    ax.axhline(0, color="k", lw=0.6)
-    ax.set_title("Margin over reservation (point values), US pressure 0", fontsize=10)
-    ax.legend(fontsize=8)
+        ax.plot(mid["europe_support"], mid[f"margin_{p}"], color=party_color(p), lw=widths[p],
+                label=party_label(scenario, p))
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_title("Margin over the reservation (point values), US pressure 0", fontsize=LABEL_SIZE)
+    ax.legend(fontsize=SMALL_SIZE)
     for ax in axes:
-        ax.set_xlabel("European support for Ukraine")
-    fig.suptitle("Ukraine's counterproposal (Apr 2025): acceptance against European support")
+        ax.set_xlabel(support, fontsize=LABEL_SIZE)
+        ax.tick_params(labelsize=SMALL_SIZE)
+        ax.grid(True, color="#e5e5e5", lw=0.5)
+    reasons = [r for p, r in draft_reasons(scenario).items() if crosses_red_line(scenario, p)]
+    title(fig, "Ukraine's counterproposal (Apr 2025): acceptance against European support",
+          ("a red line binds at every value: " + "; ".join(reasons)) if reasons else None)
     return fig
+
+
+def answer(df, parties, scenario) -> list[str]:
+    """Per pressure level, how acceptance moves with European support; and what binds, in labels."""
+    from negosim.brief import party_label
+    out = []
+    for level, g in df.groupby("us_pressure"):
+        lo, hi = g.iloc[0], g.iloc[-1]
+        moves = ", ".join(f"{party_label(scenario, p)} {lo[f'p_accepts_{p}']:.2f} -> {hi[f'p_accepts_{p}']:.2f}"
+                          for p in parties)
+        out.append(f"US pressure {level:+.1f}, European support -1 -> +1: P(all) {lo['p_all']:.3f} -> "
+                   f"{hi['p_all']:.3f}; {moves}")
+    reasons = draft_reasons(scenario)
+    for p in parties:
+        best = df[f"p_accepts_{p}"].max()
+        if best >= 0.5:
+            continue
+        who = party_label(scenario, p)
+        if crosses_red_line(scenario, p):
+            out.append(f"{who}'s red line binds at every parameter value: {reasons.get(p, who + ' rejects it')} "
+                       f"(its probability of accepting is at most {best:.3f}).")
+        else:
+            at = df.loc[df[f"margin_{p}"].idxmax()]
+            out.append(f"{who} stays short of its reservation everywhere (probability of accepting at most "
+                       f"{best:.3f}); closest at US pressure {at['us_pressure']:+.1f}, European support "
+                       f"{at['europe_support']:+.2f}, {-at[f'margin_{p}']:.3f} short at point values.")
+    if df["p_all"].max() >= 0.5:
+        ok = df[df["p_all"] >= 0.5]
+        out.append(f"P(all accept) >= 0.5 in {len(ok)} of {len(df)} rows.")
+    return out
 
 
 def main() -> None:
     args = options(__doc__, samples=1000)
-    df = run_sweep(sweep(9 if args.quick else 41, args.samples), workers=args.workers)
+    scenario = negosim.load(SCENARIO)
+    df = run_sweep(sweep(9 if args.quick else 41, args.samples), workers=args.workers, progress=Progress(STEM))
     parties = [c[len("p_accepts_"):] for c in df.columns if c.startswith("p_accepts_")]
     table = save_table(df, STEM)
-    png = save_figure(figure(df, parties), STEM)
-    for level, g in df.groupby("us_pressure"):
-        lo, hi = g.iloc[0], g.iloc[-1]
-        moves = ", ".join(f"{p} {lo[f'p_accepts_{p}']:.2f} -> {hi[f'p_accepts_{p}']:.2f}" for p in parties)
-        print(f"US pressure {level:+.1f}, European support -1 -> +1: P(all) {lo['p_all']:.3f} -> "
-              f"{hi['p_all']:.3f}; {moves}")
+    png = save_figure(figure(df, parties, scenario), STEM)
+    print("\n".join(answer(df, parties, scenario)))
     print(f"table: {table}\nfigure: {png}")
 
 

@@ -746,3 +746,98 @@ def test_shipped_scenario_frontier_and_package(tmp_path):
     _png_ok(tmp_path / "f.png")
     save_figure(package_figure(sub), tmp_path / "p.png")
     _png_ok(tmp_path / "p.png")
+
+
+# --------------------------------------------------------------------------- the experiments' figures
+
+EXPERIMENTS = ROOT / "experiments"
+
+
+def _experiment(name: str, monkeypatch):
+    import importlib
+    monkeypatch.syspath_prepend(str(EXPERIMENTS))
+    return importlib.import_module(name)
+
+
+def _grid_table(parties, xs=("us_pressure", "russia_war_cost"), n=3):
+    rng = np.random.default_rng(0)
+    rows = []
+    for i, a in enumerate(np.linspace(-1, 1, n)):
+        for j, b in enumerate(np.linspace(-1, 1, n)):
+            r = {xs[0]: a, xs[1]: b, "p_all": 0.0, "p_all_low": 0.0, "p_all_high": 0.1,
+                 "zone_size": 0 if i == 0 else 1000 * (i + j + 1), "nash_p_all": np.nan if i == 0 else 0.9}
+            for p in parties:
+                r[f"p_accepts_{p}"] = 0.0 if p == "ukraine" else float(rng.uniform(0.6, 1))
+                r[f"margin_{p}"] = float(rng.uniform(-0.2, 0.2))
+            rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def _assert_negosim_style(fig):
+    from negosim.plots.style import TITLE_SIZE
+    assert isinstance(fig, matplotlib.figure.Figure) and fig.canvas.manager is None  # not made by pyplot
+    assert fig.get_layout_engine() is not None and fig._suptitle.get_fontsize() == TITLE_SIZE
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped 28-point-plan scenario is not there yet")
+def test_experiment_a_figure_in_negosim_style_says_what_grey_cells_mean_and_answer_names_the_red_line(monkeypatch):
+    from matplotlib.colors import to_hex
+    from negosim.plots.sweep_figure import GREY
+    a = _experiment("a_plan28_pressure_vs_war_cost", monkeypatch)
+    scenario = negosim.load(SHIPPED)
+    parties = list(scenario.parties)
+    df = _grid_table(parties)
+    fig = a.figure(df, parties, scenario)
+    _assert_negosim_style(fig)
+    meshes = [c for ax in fig.axes for c in ax.collections if c.get_gid() == "heatmap"]
+    assert len(meshes) == len(parties) + 3
+    assert all(to_hex(m.get_cmap().get_bad()) == to_hex(GREY) for m in meshes)
+    said = " ".join(t.get_text() for t in figure_texts(fig))
+    assert "grey: no zone of agreement, so no Nash package" in said
+    assert "us_pressure" not in said and "P(Ukraine accepts the draft)" in said
+    assert_texts_readable(fig)
+    lines = a.answer(df, parties, scenario)
+    text = " ".join(lines)
+    assert "Ukraine's red line binds at every parameter value" in text and "Kyiv-held Donbas: Ceded to Russia" in text
+    assert "donbas=" not in text and "p_accepts" not in text
+
+
+def test_experiment_b_figure_and_answer_in_labels(monkeypatch):
+    b = _experiment("b_framework20_concessions", monkeypatch)
+    scenario = negosim.load(b.SCENARIO)
+    parties = list(scenario.parties)
+    prov = next(iter(scenario.provisions))
+    other = next(o for o in scenario.provisions[prov].options if o != scenario.draft[prov])
+    changes = ["(the draft)", f"{prov}={other}"]
+    table = pd.DataFrame({"change": changes, "change_label": [b.change_label(scenario, c) for c in changes],
+                          "p_all": [0.5, 0.8], "p_all_low": [0.4, 0.7], "p_all_high": [0.6, 0.9],
+                          "p_least": [0.55, 0.85], "min_margin": [0.01, 0.05],
+                          **{f"p_accepts_{p}": [0.6, 0.9] for p in parties},
+                          **{f"margin_{p}": [0.02, 0.06] for p in parties}})
+    sens = pd.DataFrame([{"output": o, "parameter": k, "first_order": 0.3, "total_order": 0.4, "first_low": 0.2,
+                          "first_high": 0.4, "total_low": 0.3, "total_high": 0.5}
+                         for o in b.OUTPUTS for k in scenario.parameters])
+    assert table["change_label"][1].startswith(scenario.provisions[prov].label + ": ") and "→" in table["change_label"][1]
+    fig = b.figure(table, sens, scenario)
+    _assert_negosim_style(fig)
+    assert_texts_readable(fig, ids=[f"{prov}={other}"] + list(scenario.parameters))
+    text = " ".join(b.answer(scenario, table, sens))
+    assert table["change_label"][1] in text and f"{prov}={other}" not in text
+    assert "binds" in text and all(k not in text for k in scenario.parameters)
+
+
+def test_experiment_c_figure_in_party_colours_and_answer_names_the_red_line(monkeypatch):
+    from matplotlib.colors import to_hex
+    c = _experiment("c_counterproposal_europe", monkeypatch)
+    scenario = negosim.load(c.SCENARIO)
+    parties = list(scenario.parties)
+    df = _grid_table(parties, xs=("us_pressure", "europe_support")).replace({"us_pressure": {-1.0: -0.5, 1.0: 0.5}})
+    df["p_accepts_russia"] = 0.0
+    fig = c.figure(df, parties, scenario)
+    _assert_negosim_style(fig)
+    first = fig.axes[0]
+    assert {to_hex(ln.get_color()) for ln in first.lines} == {to_hex(party_color(p)) for p in parties}
+    assert {t.get_text() for t in first.get_legend().get_texts()} == {scenario.parties[p].label for p in parties}
+    assert_texts_readable(fig)
+    text = " ".join(c.answer(df, parties, scenario))
+    assert "Russia's red line binds at every parameter value" in text and "Foreign troops in Ukraine" in text

@@ -28,6 +28,7 @@ import pandas as pd
 from negosim.errors import NegosimError
 from negosim.limits import FRONT_AUTO_WORK, MAX_WORK, WORK_PER_SECOND
 from . import kernels
+from .front import front_work, pareto_front
 from .compiled import CompiledScenario, as_scenario, compile_scenario, meets, thresholds, unanimous
 from .solutions import SOLUTION_NAMES, best_points, nash_product
 from .split import CHUNK_ROWS, Block, Half, Plan, always_bits, blocks, plan_split
@@ -322,76 +323,6 @@ def zone_front(cs: CompiledScenario) -> tuple[np.ndarray, np.ndarray]:
     return U[keep], idx[keep]
 
 
-#: Dominance tests the Pareto filter makes between two looks at its budget and progress.
-FRONT_STEP_TESTS = 1 << 26
-#: Work units of one column of one dominance test (the filter runs on one core: about 2 ns).
-FRONT_COST = 2
-
-
-def pareto_front(U: np.ndarray, idx: np.ndarray, budget: float | None = None, progress=None) -> np.ndarray | None:
-    """Rows of ``U`` that no other row dominates, in package-index order.
-
-    Parameters
-    ----------
-    budget : most work units (dominance tests times columns) to spend; past it
-        the filter stops and returns None. None: no limit.
-    progress : optional callable ``(rows_done, rows_total)``.
-
-    >>> U = np.array([[1.0, 0.0], [0.5, 0.5], [0.4, 0.4]])
-    >>> pareto_front(U, np.arange(3)).tolist()
-    [0, 1]
-    """
-    if len(U) == 0:
-        return np.zeros(0, np.int64)
-    order = np.lexsort((idx, -U.sum(axis=1)))
-    S = np.ascontiguousarray(U[order])
-    N, P = S.shape
-    buf = np.empty(N, np.int64)
-    nf, lo, spent = 0, 0, 0
-    while lo < N:
-        # Steps of at most about FRONT_STEP_TESTS tests: a row costs at most one test per front
-        # row, and the front may grow by every row of the step (8192**2 / 2 < FRONT_STEP_TESTS).
-        hi = min(N, lo + max(256, min(8192, FRONT_STEP_TESTS // max(nf, 1))))
-        nf, tests = kernels.front_extend(S, buf, nf, lo, hi)
-        spent += int(tests) * P * FRONT_COST
-        lo = hi
-        if budget is not None and spent > budget and lo < N:
-            return None
-        if progress:
-            progress(lo, N)
-    keep = order[np.sort(buf[:nf])]
-    return keep[np.argsort(idx[keep], kind="stable")]
-
-
-def front_work(U: np.ndarray, sample: int = 2048, seed: int = 0) -> int:
-    """Estimated work units of :func:`pareto_front` on ``U``, from fronts of two random samples.
-
-    The filter costs about ``n * F / 2`` dominance tests of ``P`` columns for
-    ``n`` rows and a front of ``F``. ``F`` is extrapolated from the fronts of
-    samples of ``sample / 4`` and ``sample`` rows as a power of ``n`` (the
-    exponent is near 1 with many parties, where almost every row is on the
-    front, and small with few).
-
-    >>> rng = np.random.default_rng(0)
-    >>> few, many = rng.random((100_000, 2)), rng.random((100_000, 12))
-    >>> front_work(few) < 10**9 < front_work(many)
-    True
-    """
-    n, P = U.shape
-    if n <= sample:
-        return n * n * P // 2 * FRONT_COST
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(n, size=sample, replace=False)
-    sizes = []
-    for m in (sample // 4, sample):
-        S = U[pick[:m]]
-        S = np.ascontiguousarray(S[np.argsort(-S.sum(axis=1), kind="stable")])
-        sizes.append(max(1, len(kernels.front_sorted(S))))
-    alpha = min(1.0, max(0.0, math.log(sizes[1] / sizes[0]) / math.log(4)))
-    F = min(n, sizes[1] * (n / sample) ** alpha)
-    return int(n * F / 2 * P * FRONT_COST)
-
-
 def _duration(units: float) -> str:
     s = units / WORK_PER_SECOND
     if s < 120:
@@ -528,7 +459,8 @@ def analyze(scenario, *, params: dict[str, float] | None = None, top: int = 5, p
             budget = 10 * cap  # the estimate is rough: stop a filter that runs far past it
         base = done_units()
         total += est
-        keep = pareto_front(U, idx, budget, progress and (lambda d, n: report(base + est * d / n, "Pareto front")))
+        keep = pareto_front(U, idx, budget, progress and (lambda d, n: report(base + est * d / n, "Pareto front")),
+                            expected=est)
         spent += est
         return keep
 

@@ -88,6 +88,10 @@ def party_numbers(s: Scenario) -> dict[tuple, float]:
                 out[(name, "values", prov, opt)] = point(v)
         for lk in p.linkages:
             out[(name, "linkages", lk.id)] = point(lk.bonus)
+        if p.ratifier is not None:
+            out[(name, "ratifier", "threshold")] = point(p.ratifier.threshold)
+            for prov, w in (p.ratifier.weights or {}).items():
+                out[(name, "ratifier", "weights", prov)] = point(w)
     if s.no_deal is not None:
         for o in s.no_deal.outcomes:
             out[("no_deal", "outcomes", o.id)] = point(o.p)
@@ -215,6 +219,45 @@ class Reference:
         self.front = self._front()
         self.solutions = self._solutions()
         self._repairs(top)
+        self._ratification(s, nums, absent)
+
+    def _ratification(self, s: Scenario, nums: dict, absent) -> None:
+        """Ratifiers (docs/model.md, "Ratification"): ``ratifier_util[i][p]`` (None without a ratifier),
+        ``approves[i][p]`` (True without one) and ``ratified``, the packages in the zone whose every
+        needed party's ratifier approves.
+
+        A ratifier scores a package as its party does (same values, same linkages, the same
+        rounding) but with its own weights, clipped at 0 and divided by their sum (default: the
+        party's); it approves when that utility is at least its threshold minus the tolerance.
+        """
+        J = len(self.provisions)
+        self.ratifier_util = [[None] * len(self.parties) for _ in self.packages]
+        self.approves = [[True] * len(self.parties) for _ in self.packages]
+        for p, (name, party) in enumerate(s.parties.items()):
+            rat = party.ratifier
+            if rat is None:
+                continue
+            key = (name, "ratifier", "weights") if rat.weights is not None else (name, "weights")
+            w = [max(nums[key + (prov,)], 0.0) for prov in self.provisions]
+            total = sum(w)
+            exact = [Fraction(x) / sum(map(Fraction, w)) for x in w]
+            wq = [[quanta(w[j] / total * min(max(nums.get((name, "values", prov, o), 0.0), 0.0), 1.0))
+                   for o in self.options[j]] for j, prov in enumerate(self.provisions)]
+            threshold = nums[(name, "ratifier", "threshold")]
+            for i, x in enumerate(self.packages):
+                if s.aggregation == "mean_of_addressed":
+                    addressed = [j for j in range(J) if not absent[j][x[j]]]
+                    den = sum((exact[j] for j in addressed), Fraction(0))
+                    num = Fraction(sum(wq[j][x[j]] for j in addressed)) * QUANTUM
+                    base = num / den if den > 0 else Fraction(0)
+                else:
+                    base = Fraction(sum(wq[j][x[j]] for j in range(J))) * QUANTUM
+                # the same linkages fire as for the party (they depend on the package only)
+                u = base + Fraction(sum(quanta(b) for _, b in self.links[i][p])) * QUANTUM
+                self.ratifier_util[i][p] = u
+                self.approves[i][p] = float(u) >= threshold - TOLERANCE
+        self.ratified = [i for i in self.zone
+                         if all(self.approves[i][p] or not self.needed[i][p] for p in range(len(self.parties)))]
 
     def _no_deal(self, s: Scenario, nums: dict) -> None:
         """The reservations ``no_deal``: sum_o p_o U(x_o) - cost, exactly (a Fraction)."""

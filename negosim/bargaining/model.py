@@ -45,6 +45,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from negosim.engine.compiled import as_scenario, compile_scenario, unanimous
+from negosim.engine.ratification import Ratifiers, ratification_step
 from negosim.errors import NegosimError, NegosimWarning
 from negosim.scenario.schema import ProtocolSettings, Scenario
 from .agents import Mediator, PartyAgent
@@ -179,9 +180,13 @@ class NegotiationModel(mesa.Model):
         self._seen: set = set()
         self._stale = 0
         self.events: list[tuple[int, str, str, str]] = []
+        #: The parties' ratifiers (None when no party has one): a deal goes to them once signed.
+        self.ratifiers = Ratifiers(self.negosim_scenario) or None
+        self.ratification, self.ratified = "", None
         self.datacollector = mesa.DataCollector(
             model_reporters={"proposer": "proposer", "package": "package_index",
-                             "changes": "package_changes", "status": "status"},
+                             "changes": "package_changes", "status": "status",
+                             **({"ratification": "ratification"} if self.ratifiers else {})},
             # attrgetter, not attribute strings or lambdas: the model must pickle.
             agenttype_reporters={PartyAgent: {name: attrgetter(name) for name in AGENT_COLUMNS}},
             tables={"events": ["round", "party", "kind", "detail"]})
@@ -374,6 +379,8 @@ class NegotiationModel(mesa.Model):
         if self.status != "open":
             self.running = False
             self._event("", "agreement" if self.status == "agreement" else "breakdown", self.reason)
+            if self.status == "agreement" and self.ratifiers:
+                ratification_step(self)
 
     def _answers_events(self, x: np.ndarray) -> None:
         for a in self.party_list:

@@ -58,11 +58,21 @@ class SimulationResult:
     events: pd.DataFrame = field(repr=False)
     story: list[str] = field(repr=False)
     model: NegotiationModel | None = field(default=None, repr=False)
+    #: After a deal, when some party has a ratifier: ``ratified`` or ``signed_not_ratified``
+    #: (the protocols' ratification step; :mod:`negosim.engine.ratification`); else None.
+    ratification: str | None = None
+    #: What the ratifiers said, in words (None as above).
+    ratification_detail: str | None = None
 
     def to_json(self) -> dict:
-        """The stable JSON contract of ``negosim run --json``."""
-        return {"agreement": self.agreement, "package": self.package, "round": self.round,
-                "utilities": self.utilities, "concessions": self.concessions, "reason": self.reason}
+        """The stable JSON contract of ``negosim run --json`` (``ratification`` only after a deal
+        in a scenario with a ratifier)."""
+        out = {"agreement": self.agreement, "package": self.package, "round": self.round,
+               "utilities": self.utilities, "concessions": self.concessions, "reason": self.reason}
+        if self.ratification is not None:
+            out["ratification"] = {"status": self.ratification, "ratified": self.ratification == "ratified",
+                                   "detail": self.ratification_detail}
+        return out
 
 
 def story_lines(events: list[tuple[int, str, str, str]]) -> list[str]:
@@ -73,7 +83,8 @@ def story_lines(events: list[tuple[int, str, str, str]]) -> list[str]:
     """
     verbs = {"opening": "opens with", "offer": "offers", "text": "puts the text on the table:",
              "accept": "accepts:", "reject": "rejects:", "revise": "revises the text:", "pass": "",
-             "concede": "Concessions:", "agreement": "Agreement:", "breakdown": "No agreement:"}
+             "concede": "Concessions:", "agreement": "Agreement:", "breakdown": "No agreement:",
+             "ratification": "Ratification:"}
     out, current = [], None
     for rnd, party, kind, detail in events:
         if rnd != current:
@@ -102,7 +113,9 @@ def result_of(model: NegotiationModel, seed=None) -> SimulationResult:
         agreement=deal, package=cs.package_dict(model.agreement) if deal else None,
         round=model.agreement_round, utilities=utilities, concessions=concessions,
         reason=model.reason or "talks still open", status=model.status, protocol=model.settings.name,
-        seed=seed, trace=model.trace(), events=model.event_table(), story=story_lines(model.events), model=model)
+        seed=seed, trace=model.trace(), events=model.event_table(), story=story_lines(model.events), model=model,
+        ratification=model.ratification or None,
+        ratification_detail=next((d for _, _, kind, d in model.events if kind == "ratification"), None))
 
 
 def simulate(scenario=None, protocol: str | None = None, seed: int | None = 0, rounds: int | None = None,

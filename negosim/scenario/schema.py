@@ -139,6 +139,25 @@ class Linkage(BaseModel):
 
 #: A reservation: a number, or ``no_deal`` (derived from the no_deal section). Anything but the
 #: word no_deal is read as a number, so an error names the number's problem.
+class Ratifier(BaseModel):
+    """Who must ratify what a party's negotiator signs (Putnam's level II: a parliament, a congress).
+
+    A package the party accepts is ratified when its utility for the ratifier
+    reaches ``threshold``; the ratifier scores packages with the party's values
+    and linkages and its own ``weights`` (default: the party's). See
+    docs/model.md, "Ratification".
+    """
+
+    model_config = _CFG
+    label: str = Field(description="Who ratifies, e.g. 'Verkhovna Rada'.")
+    description: str = ""
+    threshold: ReservationNumber = Field(description="The ratifier approves a package whose utility for it "
+                                         f"reaches this, in {bounds_text('reservation')}.")
+    weights: dict[str, WeightNumber] | None = Field(
+        None, description="Its own salience per provision (every provision; rescaled to sum to 1); "
+        "default: the party's weights. Values and linkages are the party's.")
+
+
 Reservation = Annotated[Union[Annotated[ReservationNumber, Tag("number")], Annotated[Literal["no_deal"], Tag("no_deal")]],
                         Discriminator(lambda v: "no_deal" if v == "no_deal" else "number")]
 
@@ -168,6 +187,8 @@ class Party(BaseModel):
                                                      f"{bounds_text('values')}.")
     red_lines: list[RedLine] = Field([], description="Combinations the party never accepts.")
     linkages: list[Linkage] = Field([], description="Bonuses or penalties for combinations.")
+    ratifier: Ratifier | None = Field(None, description="Who must ratify a deal the party signs "
+                                      "(two-level game; default: nobody).")
 
 
 def _check_id(key: str) -> str:
@@ -450,6 +471,8 @@ def cross_check(s: Scenario) -> Iterator[PathError]:
                     yield PathError(base + (key, i, "id"), f"duplicate {kind} id '{item.id}'")
                 seen.add(item.id)
                 yield from _check_refs(s, getattr(item, field), base + (key, i, field))
+    for name, party in s.parties.items():
+        yield from _check_ratifier(s, name, party)
     for path, num in iter_numbers(s):
         if num.source is not None and num.source not in src:
             yield PathError(path + ("source",), _known("source", num.source, src))
@@ -472,6 +495,30 @@ def cross_check(s: Scenario) -> Iterator[PathError]:
                 if party not in s.parties:
                     yield PathError(("protocol", field, party), _known("party", party, s.parties))
     _warn_weights(s)
+
+
+def _check_ratifier(s: Scenario, name: str, party: Party) -> Iterator[PathError]:
+    """A ratifier's own weights: every provision, known ones only, not all zero, values to score them."""
+    if party.ratifier is None or party.ratifier.weights is None:
+        return
+    base = ("parties", name, "ratifier", "weights")
+    weights = party.ratifier.weights
+    for prov in weights:
+        if prov not in s.provisions:
+            yield PathError(base + (prov,), _known("provision", prov, s.provisions))
+    for prov in s.provisions:
+        if prov not in weights:
+            yield PathError(base, f"missing weight for provision '{prov}'")
+    if not math.fsum(w.point for w in weights.values()) > 0:
+        yield PathError(base, "weights must not all be zero")
+    for prov, w in weights.items():
+        if prov not in s.provisions or w.point == 0 and w.low is None:
+            continue
+        have = party.values.get(prov, {})
+        for oid in s.provisions[prov].options:
+            if oid not in have:
+                yield PathError(base + (prov,), f"the ratifier weighs '{prov}', so party '{name}' needs a "
+                                                f"value for option '{prov}.{oid}'")
 
 
 #: How far the point values of the no-deal outcomes' probabilities may sum away from 1.
@@ -582,6 +629,13 @@ def iter_numbers(s: Scenario) -> Iterator[tuple[tuple, Number]]:
             yield ("no_deal", "outcomes", i, "p"), out.p
         for name, cost in s.no_deal.cost.items():
             yield ("no_deal", "cost", name), cost
+    # Ratifiers after everything else, for the same reason.
+    for name, party in s.parties.items():
+        if party.ratifier is not None:
+            base = ("parties", name, "ratifier")
+            yield base + ("threshold",), party.ratifier.threshold
+            for prov, w in (party.ratifier.weights or {}).items():
+                yield base + ("weights", prov), w
 
 
 def number_kind(path: tuple) -> str:
@@ -592,6 +646,8 @@ def number_kind(path: tuple) -> str:
     """
     if path[0] == "no_deal":
         return "cost" if path[1] == "cost" else "p"
+    if path[2] == "ratifier":  # a threshold is in utility units, like a reservation
+        return "reservation" if path[3] == "threshold" else "weights"
     return path[2]
 
 
@@ -637,6 +693,8 @@ def resolve_path(s: Scenario, dotted: str) -> tuple:
         if prov not in party.values or opt not in party.values[prov]:
             raise PathError((), f"path '{dotted}': party '{name}' has no value for '{prov}.{opt}'")
         return ("parties", name, "values", prov, opt)
+    if field == "ratifier":
+        return _resolve_ratifier(s, dotted, name, rest)
     if field == "linkages" and len(rest) == 2 and rest[1] == "bonus":
         ids = [lk.id for lk in party.linkages]
         if rest[0] not in ids:
@@ -644,6 +702,24 @@ def resolve_path(s: Scenario, dotted: str) -> tuple:
         return ("parties", name, "linkages", ids.index(rest[0]), "bonus")
     raise PathError((), f"path '{dotted}' does not name a number (reservation, power, discount, drift, "
                         "weights.PROV, values.PROV.OPT or linkages.ID.bonus)")
+
+
+def _resolve_ratifier(s: Scenario, dotted: str, name: str, rest: list[str]) -> tuple:
+    """``parties.P.ratifier.threshold`` or ``parties.P.ratifier.weights.PROV`` (see :func:`resolve_path`)."""
+    rat = s.parties[name].ratifier
+    if rat is None:
+        raise PathError((), f"path '{dotted}': party '{name}' has no ratifier")
+    if rest == ["threshold"]:
+        return ("parties", name, "ratifier", "threshold")
+    if len(rest) == 2 and rest[0] == "weights":
+        if rat.weights is None:
+            raise PathError((), f"path '{dotted}': the ratifier of '{name}' has no weights of its own "
+                                f"(it uses parties.{name}.weights)")
+        if rest[1] not in rat.weights:
+            raise PathError((), f"path '{dotted}': " + _known("provision", rest[1], s.provisions))
+        return ("parties", name, "ratifier", "weights", rest[1])
+    raise PathError((), f"path '{dotted}' does not name a number of a ratifier "
+                        "(ratifier.threshold or ratifier.weights.PROV)")
 
 
 def _resolve_no_deal(s: Scenario, dotted: str, rest: list[str]) -> tuple:

@@ -81,11 +81,17 @@ class PackageOdds:
     parties: dict[str, Odds]
     needed: dict[str, bool]
     all: Odds
+    #: Probability that the package is signed and ratified (:mod:`negosim.engine.ratification`);
+    #: None when no party has a ratifier.
+    ratified: Odds | None = None
 
     def to_json(self) -> dict:
-        return {"name": self.name, "index": self.index, "package": self.package,
-                "parties": {p: {**o.to_json(), "needed": self.needed[p]} for p, o in self.parties.items()},
-                "all": self.all.to_json()}
+        out = {"name": self.name, "index": self.index, "package": self.package,
+               "parties": {p: {**o.to_json(), "needed": self.needed[p]} for p, o in self.parties.items()},
+               "all": self.all.to_json()}
+        if self.ratified is not None:
+            out["ratified"] = self.ratified.to_json()
+        return out
 
 
 def package_odds(tables: Tables, packages: dict, confidence: float = 0.95) -> list[PackageOdds]:
@@ -480,5 +486,8 @@ def acceptance_report(scenario, samples: int, seed=0, params: dict[str, float] |
                                     on_none=why.append), None
         except NegosimError as e:
             err = str(e)
+    odds = package_odds(tables, named, confidence)
+    from negosim.engine.ratification import ratification_odds
+    ratification_odds(scenario, tables, odds, params, confidence)
     return AcceptanceReport(samples, seed if isinstance(seed, int) else None, confidence, len(sm.uncertain),
-                            package_odds(tables, named, confidence), best, err, why[0] if why else err)
+                            odds, best, err, why[0] if why else err)

@@ -193,8 +193,8 @@ def rejection(scenario, v, draft: dict[str, str], cs=None, distance=None) -> str
             parts.append(f"it would accept if {number_label(scenario, f.path)} moved from {f.point:.4g} to "
                          f"{f.to:.4g} ({100 * f.share:.0f} % of its evidence range)")
         elif not v.red_lines:
-            parts.append("no single number within its evidence range brings it to yes"
-                         + (f"; {beyond_text(scenario, distance.beyond)}" if distance.beyond is not None else ""))
+            parts.append(beyond_text(scenario, distance.beyond) if distance.beyond is not None else
+                         "no single number within its evidence range brings it to yes")
     text = "; ".join(parts)
     if not v.needed:
         text += " (its consent is not needed)"
@@ -204,16 +204,22 @@ def rejection(scenario, v, draft: dict[str, str], cs=None, distance=None) -> str
 def beyond_text(scenario, beyond) -> str:
     """Where no single number brings a party to yes: the pair that would
     (:class:`~negosim.uncertainty.distance_to_yes.Pair`), or the nearest single change
-    (:class:`~negosim.uncertainty.distance_to_yes.Nearest`), in words."""
+    (:class:`~negosim.uncertainty.distance_to_yes.Nearest`), in words (a clause of a sentence).
+
+    >>> from negosim.uncertainty.distance_to_yes import Flip, Nearest
+    >>> beyond_text(None, Nearest(Flip(("x",), "x", 0.125, 0.2, (0.05, 0.2)), 0.0741))
+    'no one or two numbers within their evidence ranges bring it to yes; the nearest, x at 0.200 (from 0.125, the end of its range), leaves it 0.074 short'
+    """
     def name(f):
         return number_label(scenario, f.path) if scenario is not None else f.name
     if hasattr(beyond, "flips"):
         f, g = beyond.flips
-        return (f"it would accept if {name(f)} moved from {f.point:.3f} to {f.to:.3f} and {name(g)} from "
-                f"{g.point:.3f} to {g.to:.3f}, together ({100 * beyond.share:.0f} % of each one's evidence range)")
+        return (f"no single number within its evidence range brings it to yes, but two together would: "
+                f"{name(f)} from {f.point:.3f} to {f.to:.3f} and {name(g)} from {g.point:.3f} to {g.to:.3f} "
+                f"({100 * beyond.share:.0f} % of each one's range)")
     f = beyond.flip
-    return (f"no pair of numbers does either; the nearest is {name(f)} at {f.to:.3f} (the end of its range, "
-            f"from {f.point:.3f}), which leaves it {beyond.shortfall:.3f} short")
+    return (f"no one or two numbers within their evidence ranges bring it to yes; the nearest, {name(f)} at "
+            f"{f.to:.3f} (from {f.point:.3f}, the end of its range), leaves it {beyond.shortfall:.3f} short")
 
 
 def _verdict_sentence(scenario, a) -> str:
@@ -366,11 +372,8 @@ def run_summary(scenario, result) -> list[str]:
     draft = cs.package_dict(cs.draft) if cs is not None else {}
     if result.agreement:
         n = len(changes(scenario, result.package, draft))
-        out = [f"Agreement in round {result.round} ({proto}, seed {result.seed}): every party whose consent "
-               f"is needed accepts a text {n} change{'s' if n != 1 else ''} from the draft."]
-        if getattr(result, "ratification", None) is not None:  # the ratification step's verdict
-            out.append(f"Ratification: {result.ratification_detail}.")
-        return out
+        return [f"Agreement in round {result.round} ({proto}, seed {result.seed}): every party whose consent "
+                f"is needed accepts a text {n} change{'s' if n != 1 else ''} from the draft."]
     out = [f"No agreement ({proto}, seed {result.seed}): {result.reason}."]
     t = result.trace
     if cs is None or not len(t) or not (t["package"] >= 0).any():

@@ -131,3 +131,27 @@ def test_distance_to_yes_names_the_nearest_change_when_no_pair_flips():
     assert d.beyond.flip.to == pytest.approx(0.35) and d.beyond.shortfall == pytest.approx(0.1, abs=1e-9)
     assert d.to_json()["beyond_one_number"]["kind"] == "nearest"
     assert "leaves it 0.100 short" in d.describe()
+
+
+def test_samples_do_not_list_the_draft_again_as_a_repair(tmp_path):
+    """Item 9: with the draft in the zone, 'Repairs: none needed' was followed by a 'repair 1'
+    row and a 'repair 1: (the draft)' line in the acceptance probabilities."""
+    import os
+    import subprocess
+    import sys
+    s = _two_numbers((0.3, 0.5), (0.3, 0.7)).model_copy(update={"draft": {"land": "keep", "aid": "fund"}})
+    a = negosim.analyze(s)
+    assert a.repair_size == 0 and a.repairs  # the analysis lists the draft as its own repair
+    path = tmp_path / "accepted.yaml"
+    negosim.dump(s, path)
+    r = subprocess.run([sys.executable, "-m", "negosim", "analyze", str(path), "--samples", "50"],
+                       capture_output=True, text=True, timeout=300, env=dict(os.environ, COLUMNS="160"))
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "Repairs: none needed" in out
+    assert "repair" not in out[out.index("Acceptance probabilities"):], out
+    # One row per package: the solution points at one package share a row.
+    rows = [line.split("│")[1].strip() for line in out[out.index("Acceptance probabilities"):].splitlines()
+            if line.startswith("│") and line.split("│")[1].strip()]
+    packages = {tuple(sorted(p.package.items())) for p in a.solutions.values() if p is not None}
+    assert len(rows) == 1 + len(packages - {tuple(sorted(s.draft.items()))}), rows

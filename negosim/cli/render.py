@@ -26,7 +26,6 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from negosim.engine.ratification import ratification_lines
 from negosim.brief import (SOLUTION_TITLES, beyond_text, brief, change_texts, changes, common_changes, number_label, party_label,
                            provision_label, red_line_options, solution_groups, solution_title)
 
@@ -162,16 +161,15 @@ def print_distance(distance: dict, con: Console, scenario=None) -> None:
     Parties no number flips for the same reason share one line.
     """
     con.print()
-    con.print(Text("Distance to yes: the smallest change of one number, within its evidence range, that flips "
-                   "each verdict", style="bold"))
+    con.print(Text("Distance to yes: the smallest change of one number within its evidence range (where none "
+                   "brings a party to yes, of two) that flips each verdict", style="bold"))
     name_of = (lambda p: party_label(scenario, p)) if scenario is not None else (lambda p: p)
     same: dict[str, list[str]] = {}
     for party, d in distance.items():
         verdict = "accepts" if d.accepts else "rejects"
         who = f"{name_of(party)} {verdict}" + ("" if d.needed else " (not needed)")
         if d.flip is None and d.beyond is not None:
-            con.print(Text(f"{who}; no single number within its evidence range flips it; "
-                           f"{beyond_text(scenario, d.beyond)}"))
+            con.print(Text(f"{who}; {beyond_text(scenario, d.beyond)}"))
             for f in (d.beyond.flips if hasattr(d.beyond, "flips") else (d.beyond.flip,)):
                 con.print(Text(f"    {f.name}", style="dim"))
             continue
@@ -204,21 +202,26 @@ def print_probabilities(report, draft: dict[str, str], con: Console, scenario=No
     t = Table(title=f"Acceptance probabilities over {report.samples:,} draws of {report.uncertain_numbers} "
                     f"uncertain numbers (seed {report.seed}; {pct} Wilson interval for all; "
                     "* consent not needed; per-party intervals in --json)", title_justify="left")
-    names = {po.name: SOLUTION_TITLES.get(po.name, po.name) for po in report.packages}
+    # One row per package: points at one package share it ("Nash = Kalai–Smorodinsky"), and a
+    # repair that is the draft (none was needed) is the draft's row, not a row of its own.
+    rows: dict[tuple, list] = {}
+    for po in report.packages:
+        rows.setdefault(tuple(sorted(po.package.items())), []).append(po)
+    shown = [group[0] for group in rows.values()]
+    names = {group[0].name: " = ".join(SOLUTION_TITLES.get(po.name, po.name) for po in group
+                                       if not (po.name.startswith("repair") and po.package == draft))
+             for group in rows.values()}
     # The names stay whole (the other columns wrap at their spaces instead).
     t.add_column("package", no_wrap=True, min_width=max(map(len, names.values()), default=7))
     t.add_column("all needed accept", justify="right")
-    ratify = any(po.ratified is not None for po in report.packages)  # some party has a ratifier
-    if ratify:
-        t.add_column("and ratified", justify="right")
     parties = list(report.packages[0].parties) if report.packages else []
     for p in parties:
         t.add_column(escape(label(p)), justify="right")
-    for po in report.packages:
+    for po in shown:
         cells = [f"{o.p:.3f}" + ("" if po.needed[p] else "*") for p, o in po.parties.items()]
-        t.add_row(escape(names[po.name]), _odds(po.all), *((_odds(po.ratified),) if ratify else ()), *cells)
+        t.add_row(escape(names[po.name]), _odds(po.all), *cells)
     con.print(t)
-    for po in report.packages:
+    for po in shown:
         _print_changes(con, scenario, f"{names[po.name]}: ", po.package, draft)
     r = report.robust
     if r is None:
@@ -289,8 +292,6 @@ def _print_analysis(scenario, result, con: Console, distance=None, brief_lines=N
     deal = "[green]every needed party accepts the draft[/green]" if result.draft_accepted else \
         "[red]the draft is rejected[/red]"
     con.print(f"Draft: {deal}")
-    for line in ratification_lines(result, label):  # two-level games: signed, then ratified or not
-        con.print(Text(line))
     con.print(Text(f"Packages: {result.space_size:,}   zone of agreement: {result.zone_size:,} "
                    f"({100 * result.zone_size / result.space_size:.3g}%)   Pareto front: "
                    f"{result.pareto_size if result.pareto_size is not None else '-'}"))

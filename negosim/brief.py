@@ -372,8 +372,11 @@ def run_summary(scenario, result) -> list[str]:
     draft = cs.package_dict(cs.draft) if cs is not None else {}
     if result.agreement:
         n = len(changes(scenario, result.package, draft))
-        return [f"Agreement in round {result.round} ({proto}, seed {result.seed}): every party whose consent "
-                f"is needed accepts a text {n} change{'s' if n != 1 else ''} from the draft."]
+        out = [f"Agreement in round {result.round} ({proto}, seed {result.seed}): every party whose consent "
+               f"is needed accepts a text {n} change{'s' if n != 1 else ''} from the draft."]
+        if getattr(result, "ratification", None) is not None:  # the ratification step's verdict
+            out.append(f"Ratification: {result.ratification_detail}.")
+        return out
     out = [f"No agreement ({proto}, seed {result.seed}): {result.reason}."]
     t = result.trace
     if cs is None or not len(t) or not (t["package"] >= 0).any():

@@ -26,6 +26,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from negosim.engine.ratification import ratification_lines
 from negosim.brief import (SOLUTION_TITLES, beyond_text, brief, change_texts, changes, common_changes, number_label, party_label,
                            provision_label, red_line_options, solution_groups, solution_title)
 
@@ -214,12 +215,15 @@ def print_probabilities(report, draft: dict[str, str], con: Console, scenario=No
     # The names stay whole (the other columns wrap at their spaces instead).
     t.add_column("package", no_wrap=True, min_width=max(map(len, names.values()), default=7))
     t.add_column("all needed accept", justify="right")
+    ratify = any(po.ratified is not None for po in report.packages)  # some party has a ratifier
+    if ratify:
+        t.add_column("and ratified", justify="right")
     parties = list(report.packages[0].parties) if report.packages else []
     for p in parties:
         t.add_column(escape(label(p)), justify="right")
     for po in shown:
         cells = [f"{o.p:.3f}" + ("" if po.needed[p] else "*") for p, o in po.parties.items()]
-        t.add_row(escape(names[po.name]), _odds(po.all), *cells)
+        t.add_row(escape(names[po.name]), _odds(po.all), *((_odds(po.ratified),) if ratify else ()), *cells)
     con.print(t)
     for po in shown:
         _print_changes(con, scenario, f"{names[po.name]}: ", po.package, draft)
@@ -292,6 +296,8 @@ def _print_analysis(scenario, result, con: Console, distance=None, brief_lines=N
     deal = "[green]every needed party accepts the draft[/green]" if result.draft_accepted else \
         "[red]the draft is rejected[/red]"
     con.print(f"Draft: {deal}")
+    for line in ratification_lines(result, label):  # two-level games: signed, then ratified or not
+        con.print(Text(line))
     con.print(Text(f"Packages: {result.space_size:,}   zone of agreement: {result.zone_size:,} "
                    f"({100 * result.zone_size / result.space_size:.3g}%)   Pareto front: "
                    f"{result.pareto_size if result.pareto_size is not None else '-'}"))

@@ -172,6 +172,9 @@ class Analysis:
     pareto: list[Solution] | None = None
     members: np.ndarray | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    #: Signature and ratification of the draft and each solution point ({"draft": ..., "nash": ...};
+    #: :mod:`negosim.engine.ratification`); None when no party has a ratifier.
+    ratification: dict | None = None
 
     @property
     def draft_accepted(self) -> bool:
@@ -222,6 +225,9 @@ class Analysis:
         if pareto:
             out["pareto"] = [{"package": s.package, "utilities": s.utilities, "index": s.index}
                              for s in (self.pareto or [])]
+        if self.ratification:
+            from .ratification import ratification_json
+            ratification_json(self, out)
         return out
 
 
@@ -518,8 +524,10 @@ def analyze(scenario, *, params: dict[str, float] | None = None, top: int = 5, p
     report(total, "done")
     ms = np.sort(np.concatenate(member_parts)) if members and member_parts else (
         np.zeros(0, np.int64) if members else None)
-    return Analysis(cs, cs.space.size, zone, None if fr is None else len(fr), verdict(cs, cs.draft),
-                    sols, repair_size, repair_count, repairs, fr, ms, meta)
+    from .ratification import with_ratification
+    return with_ratification(Analysis(cs, cs.space.size, zone, None if fr is None else len(fr),
+                                      verdict(cs, cs.draft), sols, repair_size, repair_count, repairs, fr, ms, meta),
+                             scenario, params)
 
 
 #: Pairs of half rows counted per call of the compiled loop (about 0.1 s at worst), so that

@@ -24,8 +24,7 @@ import textwrap
 
 import numpy as np
 
-from common import (SCENARIOS, Progress, crosses_red_line, draft_reasons, options, parameter_label, save_figure,
-                    save_table)
+from common import SCENARIOS, Progress, options, parameter_label, save_figure, save_table, what_binds
 
 import negosim
 from negosim.sweep.run import Sweep, run_sweep
@@ -71,7 +70,6 @@ def figure(df, parties, scenario):
 
 def answer(df, parties, scenario) -> list[str]:
     """The answer in labels: where the draft is accepted by all, or who blocks it everywhere and why."""
-    from negosim.brief import party_label
     ok = df[df["p_all"] >= 0.5]
     xl, yl = parameter_label(scenario, X), parameter_label(scenario, Y)
     if len(ok):
@@ -81,22 +79,7 @@ def answer(df, parties, scenario) -> list[str]:
                 f"{least['p_all_high']:.2f})"]
     out = [f"Nowhere in the ranges is the draft accepted by all with probability >= 0.5 (highest P(all) "
            f"{df['p_all'].max():.3f})."]
-    reasons = draft_reasons(scenario)
-    for p in parties:
-        best = df[f"p_accepts_{p}"].max()
-        if best >= 0.5:
-            continue
-        who = party_label(scenario, p)
-        if crosses_red_line(scenario, p):
-            # A red line is crossed by the draft's options, which no parameter moves.
-            out.append(f"{who}'s red line binds at every parameter value: {reasons.get(p, who + ' rejects it')} "
-                       f"(its probability of accepting is at most {best:.3f}).")
-        else:
-            at = df.loc[df[f"margin_{p}"].idxmax()]
-            out.append(f"{who} stays short of its reservation at every parameter value (probability of accepting "
-                       f"at most {best:.3f}); it comes closest at {xl} {at[X]:+.2f}, {yl} {at[Y]:+.2f}, still "
-                       f"{-at[f'margin_{p}']:.3f} short at point values.")
-    return out
+    return out + what_binds(df, parties, scenario, (X, Y))
 
 
 def main() -> None:

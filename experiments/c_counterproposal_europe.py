@@ -18,7 +18,7 @@ shortfall, with where it comes closest.
 from __future__ import annotations
 
 from common import (SCENARIOS, Progress, crosses_red_line, draft_reasons, options, parameter_label, save_figure,
-                    save_table)
+                    save_table, what_binds)
 
 import negosim
 from negosim.sweep.run import Sweep, run_sweep
@@ -88,20 +88,7 @@ def answer(df, parties, scenario) -> list[str]:
                           for p in parties)
         out.append(f"US pressure {level:+.1f}, European support -1 -> +1: P(all) {lo['p_all']:.3f} -> "
                    f"{hi['p_all']:.3f}; {moves}")
-    reasons = draft_reasons(scenario)
-    for p in parties:
-        best = df[f"p_accepts_{p}"].max()
-        if best >= 0.5:
-            continue
-        who = party_label(scenario, p)
-        if crosses_red_line(scenario, p):
-            out.append(f"{who}'s red line binds at every parameter value: {reasons.get(p, who + ' rejects it')} "
-                       f"(its probability of accepting is at most {best:.3f}).")
-        else:
-            at = df.loc[df[f"margin_{p}"].idxmax()]
-            out.append(f"{who} stays short of its reservation everywhere (probability of accepting at most "
-                       f"{best:.3f}); closest at US pressure {at['us_pressure']:+.1f}, European support "
-                       f"{at['europe_support']:+.2f}, {-at[f'margin_{p}']:.3f} short at point values.")
+    out += what_binds(df, parties, scenario, ("us_pressure", "europe_support"))
     if df["p_all"].max() >= 0.5:
         ok = df[df["p_all"] >= 0.5]
         out.append(f"P(all accept) >= 0.5 in {len(ok)} of {len(df)} rows.")

@@ -100,3 +100,31 @@ def parameter_label(scenario, name: str) -> str:
     """A parameter's label ("US pressure on Kyiv"), else its name."""
     p = scenario.parameters.get(name)
     return (p.label or name) if p is not None else name
+
+
+def what_binds(df: pd.DataFrame, parties, scenario, axes) -> list[str]:
+    """For each party whose probability of accepting the draft stays under one half on the whole grid:
+    what binds it, in labels.
+
+    A red line the draft crosses binds at every parameter value (no parameter moves the draft's
+    options); otherwise the party is short of its reservation everywhere, and the line says
+    where, on the sweep's ``axes``, it comes closest.
+    """
+    from negosim.brief import party_label
+    reasons = draft_reasons(scenario)
+    out = []
+    for p in parties:
+        best = df[f"p_accepts_{p}"].max()
+        if best >= 0.5:
+            continue
+        who = party_label(scenario, p)
+        if crosses_red_line(scenario, p):
+            out.append(f"{who}'s red line binds at every parameter value: {reasons.get(p, who + ' rejects it')} "
+                       f"(its probability of accepting is at most {best:.3f}).")
+        else:
+            at = df.loc[df[f"margin_{p}"].idxmax()]
+            where = ", ".join(f"{parameter_label(scenario, a)} {at[a]:+.2f}" for a in axes)
+            out.append(f"{who} stays short of its reservation at every parameter value (probability of accepting "
+                       f"at most {best:.3f}); it comes closest at {where}, still {-at[f'margin_{p}']:.3f} short "
+                       "at point values.")
+    return out

@@ -8,7 +8,9 @@ Every figure is made through the same Python API the CLI uses
 parameter-space frontiers, ``freeze_2025_04.yaml``. PNGs are kept under
 200 KB each (larger ones are reduced to a 256-colour palette, which keeps
 lines and text sharp). The sweeps run on local worker processes, so the
-script must be run as a file, not piped into Python.
+script must be run as a file, not piped into Python. Each figure's size and
+time is printed as it is written, with the sweeps' numbers that
+docs/figures.md quotes.
 """
 
 from __future__ import annotations
@@ -82,6 +84,11 @@ def main(argv=None) -> int:
         main_df = zone_sweep("plan28_2025_11", steps)
         # The April 2025 scenarios carry that month's numbers: how far has the frontier moved since?
         also = {"freeze_2025_04 (April numbers)": zone_sweep("freeze_2025_04", steps)}
+        for name, df in (("plan28_2025_11", main_df), *also.items()):
+            z = df["zone_size"]
+            at0 = df.loc[df["us_pressure"] == 0, "zone_size"]
+            print(f"  {name}: zone {z.min():,} to {z.max():,} packages ({at0.min():,} to {at0.max():,} at no US "
+                  "pressure)", flush=True)
         marks = scenario_marks([sub.loaded], "us_pressure", "russia_war_cost")
         return sweep_figure(main_df, "us_pressure", "russia_war_cost", value="zone_size", marks=marks,
                             also=also, scenario=sub.scenario)
@@ -91,6 +98,8 @@ def main(argv=None) -> int:
         freeze = resolve(SCENARIOS / "freeze_2025_04.yaml")
         df = acceptance_line("freeze_2025_04", steps, 100 if args.quick else 200, 4 if args.quick else 10)
         marks = scenario_marks([freeze.loaded], "us_pressure")
+        mean = df.groupby("us_pressure")["p_accepts_ukraine"].mean()
+        print(f"  freeze_2025_04: mean P(Ukraine accepts) {mean.min():.3f} to {mean.max():.3f}", flush=True)
         return sweep_figure(df, "us_pressure", value="p_accepts_ukraine", marks=marks, scenario=freeze.scenario)
     make("sweep_line_freeze.png", acceptance)
     return 0

@@ -566,6 +566,12 @@ def test_sweep_line_band_spans_the_replicates():
     assert ys.min() == pytest.approx(df.groupby("a")["p_all"].min().min())
     assert ys.max() == pytest.approx(df.groupby("a")["p_all"].max().max())
     assert "min to max of 4 replicates" in [t.get_text() for t in ax.get_legend().get_texts()]
+    # A marked scenario's name sits clear of the curve, the legend and the 0.5 line.
+    fig = sweep_figure(df.assign(p_all=0.97), "a", marks={"some scenario": (0.5,)})
+    ax = fig.axes[0]
+    (name,) = [t for t in ax.texts if t.get_gid() == "mark-label:some scenario"]
+    marks = [ln for ln in ax.lines if ln.get_gid() in ("mean", "frontier")]
+    assert_texts_readable(fig, marks=marks)
 
 
 def test_sweep_heatmap_says_what_grey_cells_mean():
@@ -742,6 +748,7 @@ def test_shipped_scenario_frontier_and_package(tmp_path):
     for inset in insets:
         assert len(_offsets(inset, "pareto")) == a.pareto_size
         assert drawn_count(by_gid(inset, "zone")[0]) == a.zone_size
+    assert_texts_readable(fig)  # the plan's long legend entries included
     save_figure(fig, tmp_path / "f.png")
     _png_ok(tmp_path / "f.png")
     save_figure(package_figure(sub), tmp_path / "p.png")

@@ -92,7 +92,7 @@ def draw_pair(ax, sub: Subject, p: int, q: int, packages: Layer, zone: Layer, *,
     _draw_layer(ax, packages, p, q, cmap="Greys", color="#9e9e9e", gid="packages", points_limit=max_points,
                 size=6, alpha=0.55)
     how = "each dot a package" if packages.U is not None and len(packages.U) <= max_points else \
-        "darker: more packages, log scale"
+        "darker: more of them, log scale"
     handles = [Patch(color="#9e9e9e", label=f"all {packages.count:,} packages ({how})")]
     spots = _draw_marks(ax, sub, p, q, zone, ZONE_POINTS)
     if zone.count:
@@ -264,7 +264,10 @@ def frontier(source, parties=None, *, params: dict | None = None, bins: int = 15
     fig = new_figure(width, height)
     ax = fig.add_subplot()
     handles = draw_pair(ax, sub, p, q, packages, zone, max_points=max_points)
-    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=SMALL_SIZE, frameon=False)
+    # As many columns as the longest entry lets fit across the figure (at most three).
+    longest = max(len(h.get_label()) for h in handles) + 6
+    ncol = max(1, min(3, int(width * 72 / (SMALL_SIZE * 0.5)) // longest))
+    fig.legend(handles=handles, loc="outside lower center", ncol=ncol, fontsize=SMALL_SIZE, frameon=False)
     title(ax, f"Acceptance frontier: {sub.party_label(ids[p])} against {sub.party_label(ids[q])}",
           _subtitle(sub))
     return fig

@@ -183,7 +183,7 @@ def wrap(text: str, chars: int, lines: int | None = None) -> str | None:
     named elsewhere, in a legend or a list).
 
     >>> wrap("Kyiv-held Donbas", 10)
-    'Kyiv-held\nDonbas'
+    'Kyiv-held\\nDonbas'
     >>> wrap("Kyiv-held Donbas", 10, lines=1) is None
     True
     """

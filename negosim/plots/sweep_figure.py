@@ -391,8 +391,16 @@ def _marks(ax, marks: dict[str, tuple], df, x, y) -> None:
             continue
         if y is None:
             ax.axvline(px, color=DRAFT_COLOR, lw=1.4, ls="--", gid=f"mark:{label}")
-            ax.annotate(label, (px, 0.97), xycoords=("data", "axes fraction"), xytext=(4, 0),
-                        textcoords="offset points", va="top", fontsize=SMALL_SIZE, color=DRAFT_COLOR,
+            # The name goes at the end of the line the curve is far from (top or bottom).
+            mean = next((ln for ln in ax.lines if ln.get_gid() == "mean"), None)
+            high = True
+            if mean is not None and len(mean.get_xdata()):
+                lo, hi = ax.get_ylim()
+                at = float(np.interp(px, np.asarray(mean.get_xdata(), float), np.asarray(mean.get_ydata(), float)))
+                high = (at - lo) / (hi - lo) > 0.5
+            ax.annotate(label, (px, 0.03 if high else 0.97), xycoords=("data", "axes fraction"), xytext=(4, 0),
+                        textcoords="offset points", va="bottom" if high else "top", fontsize=SMALL_SIZE,
+                        color=DRAFT_COLOR,
                         gid=f"mark-label:{label}", zorder=7,
                         bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
             continue

@@ -12,7 +12,7 @@ import pytest
 import negosim
 from negosim.cli.main import main
 from negosim.engine.random_scenario import random_scenario
-from negosim.scenario.yaml_io import dump_scenario
+from negosim.scenario.yaml_io import dump_scenario, load_scenario
 
 from reference import Reference
 
@@ -89,6 +89,7 @@ def test_run_tells_the_story_in_a_subprocess(cli, small, tmp_path, monkeypatch):
     out, trace = json.loads(j.stdout), pd.read_parquet(trace_path)
     check_run(small, out, trace, 30)
     lines = r.stdout.splitlines()
+    scenario = load_scenario(small).scenario
     assert lines[0] == "random-3x4x3-seed4: alternating offers, seed 1"
     assert lines[1] == "Opening positions" and "Round 1" in lines
     # One heading per round of the trace; each round's offer and each party's answer, with the
@@ -99,8 +100,10 @@ def test_run_tells_the_story_in_a_subprocess(cli, small, tmp_path, monkeypatch):
         block = lines[at + 1:lines.index(f"Round {rnd + 1}") if rnd < out["round"] else None]
         proposer = g["proposer"].iloc[0]
         assert proposer == ["p0", "p1", "p2"][(rnd - 1) % 3]
-        assert any(x.startswith(f"  {proposer} offers {g['changes'].iloc[0]} (changes from the draft)")
-                   for x in block), (rnd, block)
+        # The offer in labels (the trace keeps the ids): "X0: o0, X1: o2".
+        pairs = [c.split("=") for c in g["changes"].iloc[0].split(", ")]
+        told = ", ".join(f"{scenario.provisions[p].label}: {scenario.provisions[p].options[o].label}" for p, o in pairs)
+        assert any(x.startswith(f"  {proposer} offers {told}") for x in block), (rnd, told, block)
         for a in g.itertuples():
             thr = max(a.threshold, a.reservation)
             answer = (f"  {a.party} accepts: utility {a.utility:.3f} >= threshold {thr:.3f}" if a.accepts else

@@ -27,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from negosim.engine.ratification import ratification_lines
+from negosim.engine.transfers import transfer_lines
 from negosim.brief import (SOLUTION_TITLES, beyond_text, brief, change_texts, changes, common_changes, number_label, party_label,
                            provision_label, red_line_options, solution_groups, solution_title)
 
@@ -111,9 +112,20 @@ def fit_table(con: Console, table: Table) -> bool:
         return True
     room = con.width - extra - sum(m.minimum for m in ms)
     slack = [m.maximum - m.minimum for m in ms]
-    add = [room * x // sum(slack) for x in slack]
-    for k in sorted(range(len(ms)), key=lambda k: -slack[k])[:room - sum(add)]:
-        add[k] += 1  # what the rounding down left, to the columns that want most
+    add = [0] * len(ms)
+    # The columns that want least are made whole first ("United States" on one line), as long as
+    # each takes no more than its share of what is left; the rest share the room in proportion.
+    order = sorted(range(len(ms)), key=lambda k: slack[k])
+    for n, k in enumerate(order):
+        if slack[k] * (len(ms) - n) > room:
+            rest = order[n:]
+            total = sum(slack[j] for j in rest)
+            for j in rest:
+                add[j] = room * slack[j] // total
+            for j in sorted(rest, key=lambda j: -slack[j])[:room - sum(add[j] for j in rest)]:
+                add[j] += 1  # what the rounding down left, to the columns that want most
+            break
+        add[k], room = slack[k], room - slack[k]
     for k, (c, m) in enumerate(zip(table.columns, ms)):
         c.width = m.minimum + add[k] - table._get_padding_width(k)
     return True
@@ -297,6 +309,8 @@ def _print_analysis(scenario, result, con: Console, distance=None, brief_lines=N
         "[red]the draft is rejected[/red]"
     con.print(f"Draft: {deal}")
     for line in ratification_lines(result, label):  # two-level games: signed, then ratified or not
+        con.print(Text(line))
+    for line in transfer_lines(result, label):  # side payments: the zone and Nash point with a split
         con.print(Text(line))
     con.print(Text(f"Packages: {result.space_size:,}   zone of agreement: {result.zone_size:,} "
                    f"({100 * result.zone_size / result.space_size:.3g}%)   Pareto front: "

@@ -80,13 +80,8 @@ def number_text(before, after, key: str) -> str:
     from negosim.brief import number_label
     parts = key.split(".")
     path = tuple(int(x) if x.isdigit() else x for x in parts)
-    names = []
-    for s in (before, after):
-        try:
-            names.append(number_label(s, path))
-        except Exception:  # noqa: BLE001 - a number one round does not have
-            continue
-    names = [n for n in names if n != key] or [key]
+    # number_label gives the dotted name back for a number a round does not have.
+    names = [n for n in (number_label(s, path) for s in (before, after) if s is not None) if n != key] or [key]
     return names[0] if len(set(names)) == 1 else " / ".join(dict.fromkeys(names))
 
 

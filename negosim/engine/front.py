@@ -108,15 +108,6 @@ def _alive(rows, dead):
 
 
 @njit(cache=True, nogil=True)
-def _covers(X, a, b, dims):
-    """Whether row ``a`` is at least as good as row ``b`` in every column of ``dims``."""
-    for k in dims:
-        if X[a, k] < X[b, k]:
-            return False
-    return True
-
-
-@njit(cache=True, nogil=True)
 def _leaf(X, rows, dead, cnt):
     """Mark the dominated rows of ``rows`` (sort-filter-skyline pass)."""
     n, P = len(rows), X.shape[1]
@@ -193,6 +184,46 @@ def _within(X, rows, dims, bound, sign):
 
 
 @njit(cache=True, nogil=True)
+def _pairs(X, A, B, dims, dead, cnt):
+    """Mark the rows of B that a row of A covers in ``dims``, testing every pair."""
+    nd = len(dims)
+    # Copy the few columns of A together first, by descending sum over them: the tests then
+    # read contiguous memory instead of scattered rows of X (most of the filter's time is
+    # spent here), and a row of A whose sum is below b's cannot cover b, nor can the rest.
+    sums = np.zeros(len(A))
+    for i in range(len(A)):
+        for t in range(nd):
+            sums[i] += X[A[i], dims[t]]
+    order = np.argsort(-sums)
+    XA = np.empty((len(A), nd))
+    sA = np.empty(len(A))
+    for i in range(len(A)):
+        sA[i] = sums[order[i]]
+        for t in range(nd):
+            XA[i, t] = X[A[order[i]], dims[t]]
+    xb = np.empty(nd)
+    tests = 0
+    for b in B:
+        sb = 0.0
+        for t in range(nd):
+            xb[t] = X[b, dims[t]]
+            sb += xb[t]
+        for i in range(len(A)):
+            if sA[i] < sb:
+                break
+            tests += 1
+            covered = True
+            for t in range(nd):
+                if XA[i, t] < xb[t]:
+                    covered = False
+                    break
+            if covered:
+                dead[b] = True
+                break
+    cnt[0] += tests * nd + (len(A) + len(B)) * nd * 2
+
+
+@njit(cache=True, nogil=True)
 def _marry(X, A, B, dims, dead, cnt, stop):
     """Mark the rows of B that some row of A covers in ``dims``.
 
@@ -227,14 +258,7 @@ def _marry(X, A, B, dims, dead, cnt, stop):
         return
     na, nb = len(A), len(B)
     if na * nb <= PAIR_CUT:
-        tests = 0
-        for b in B:
-            for a in A:
-                tests += 1
-                if _covers(X, a, b, dims):
-                    dead[b] = True
-                    break
-        cnt[0] += tests * nd
+        _pairs(X, A, B, dims, dead, cnt)
         return
     # Split A and B together on a median of the first column left: the upper A rows may
     # cover upper and lower B rows, the lower A rows only lower ones; against lower B rows

@@ -116,3 +116,8 @@ MAX_TOP = 1000
 #: most cells of one counting table of a weighted game (members x quota in integer units). Both
 #: take about a second at this size; a weighted game of any number of members is counted.
 MAX_POWER_COALITIONS = 2**20
+
+#: Most packages the side-payment analysis scores one by one (negosim.engine.transfers: the zone
+#: with transfers is not additive over provisions, so it is not split in halves; about 3 s per
+#: million packages with four parties, so about 13 s at this limit).
+MAX_TRANSFER_PACKAGES = 1 << 22

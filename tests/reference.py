@@ -367,3 +367,32 @@ class Reference:
 
     def draft_index(self) -> int:
         return self.packages.index(self.draft)
+
+    def transfer_zone(self, s: Scenario) -> list[int]:
+        """The zone with side payments (docs/model.md, "Side payments"), from its definition.
+
+        Package i is in it when some split ``s >= 0`` of at most the amount ``t`` available under
+        its option of the transferable provision makes every needed party accept:
+        ``u_p + v_p s_p >= r_p - 1e-9`` and no red line. For each package the split is built
+        (each needed party gets exactly what it lacks, nobody else anything) and the definition
+        checked on it, exactly; any split that works gives every needed party at least that much,
+        so when the built one spends more than ``t`` none exists.
+        """
+        (j, prov), = [(j, p) for j, p in enumerate(s.provisions.values()) if p.transferable is not None]
+        t = prov.transferable
+        opts = list(prov.options)
+        value = [Fraction(point(t.value_per_unit[name])) if name in t.value_per_unit else Fraction(0)
+                 for name in self.parties]
+        out = []
+        for i, x in enumerate(self.packages):
+            amount = Fraction(point(t.total)) if t.options is None or opts[x[j]] in t.options else Fraction(0)
+            split = []
+            for p in range(len(self.parties)):
+                lack = Fraction(self.reservation[p]) - Fraction(TOLERANCE) - self.util[i][p]
+                split.append(lack / value[p] if self.needed[i][p] and lack > 0 and value[p] > 0 else Fraction(0))
+            ok = sum(split) <= amount and all(
+                not self.red[i][p] and self.util[i][p] + value[p] * split[p] >= Fraction(self.reservation[p])
+                - Fraction(TOLERANCE) for p in range(len(self.parties)) if self.needed[i][p])
+            if ok:
+                out.append(i)
+        return out

@@ -200,9 +200,14 @@ def test_bargaining_ends_with_ratification(tmp_path):
         {"path": "parties.us.ratifier.weights.a", "per_unit": 1}]}}), "has no weights of its own"),
 ])
 def test_bad_ratifier_is_an_error_at_its_place(tmp_path, change, message):
-    data = copy.deepcopy(TWO_LEVEL)
+    assert_error_at(TWO_LEVEL, change, message, tmp_path)
+
+
+def assert_error_at(data, change, message: str, folder) -> None:
+    """``validate`` of ``data`` changed by ``change`` fails with one line ``file:line:col: ...message...``."""
+    data = copy.deepcopy(data)
     change(data)
-    path = write_scenario(data, tmp_path)
+    path = write_scenario(data, folder)
     r = run_cli("validate", str(path))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     line = r.stderr.strip().splitlines()[-1]

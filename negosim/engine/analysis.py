@@ -175,6 +175,9 @@ class Analysis:
     #: Signature and ratification of the draft and each solution point ({"draft": ..., "nash": ...};
     #: :mod:`negosim.engine.ratification`); None when no party has a ratifier.
     ratification: dict | None = None
+    #: The zone and the Nash point with side payments (:mod:`negosim.engine.transfers`); None
+    #: when no provision is transferable.
+    transfers: Any = None
 
     @property
     def draft_accepted(self) -> bool:
@@ -228,6 +231,8 @@ class Analysis:
         if self.ratification:
             from .ratification import ratification_json
             ratification_json(self, out)
+        if self.transfers is not None:
+            out["transfers"] = self.transfers.to_json()
         return out
 
 
@@ -525,9 +530,10 @@ def analyze(scenario, *, params: dict[str, float] | None = None, top: int = 5, p
     ms = np.sort(np.concatenate(member_parts)) if members and member_parts else (
         np.zeros(0, np.int64) if members else None)
     from .ratification import with_ratification
-    return with_ratification(Analysis(cs, cs.space.size, zone, None if fr is None else len(fr),
+    from .transfers import with_transfers
+    return with_transfers(with_ratification(Analysis(cs, cs.space.size, zone, None if fr is None else len(fr),
                                       verdict(cs, cs.draft), sols, repair_size, repair_count, repairs, fr, ms, meta),
-                             scenario, params)
+                             scenario, params), scenario, params)
 
 
 #: Pairs of half rows counted per call of the compiled loop (about 0.1 s at worst), so that

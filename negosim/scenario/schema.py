@@ -88,6 +88,30 @@ class Option(BaseModel):
     status_quo: StrictBool = Field(False, description="What holds without a deal.")
 
 
+class Transferable(BaseModel):
+    """An amount the parties may split among themselves as part of a package (side payments).
+
+    Each unit a party receives adds its ``value_per_unit`` to its utility. See
+    docs/model.md, "Side payments".
+    """
+
+    model_config = _CFG
+    total: Number = Field(description="How much there is to split (at least 0), e.g. 300 for $300 bn.")
+    unit: str = Field(description="What one unit is, e.g. 'USD bn'.")
+    value_per_unit: dict[str, Number] = Field(description="party -> utility of one unit to it (at least 0; "
+                                              "parties left out value it at 0).")
+    options: list[str] | None = Field(None, description="The options of this provision under which the amount "
+                                      "is split (default: every option).")
+
+    @model_validator(mode="after")
+    def _not_negative(self) -> "Transferable":
+        for path, num in [(("total",), self.total)] + [(("value_per_unit", p), v)
+                                                       for p, v in self.value_per_unit.items()]:
+            if num.support[0] < 0:
+                raise PathError(path, f"must be at least 0 (got {num.support[0]:g})")
+        return self
+
+
 class Provision(BaseModel):
     """One article of a plan with its options."""
 
@@ -95,6 +119,9 @@ class Provision(BaseModel):
     label: str = Field(description="Short name shown in tables.")
     description: str = ""
     options: dict[str, Option] = Field(min_length=1, description="Mutually exclusive options, by id.")
+    transferable: Transferable | None = Field(None, description="An amount whose split among the parties "
+                                              "is a choice of the package (side payments; at most one "
+                                              "provision).")
 
     @model_validator(mode="after")
     def _one_status_quo(self) -> "Provision":
@@ -473,6 +500,7 @@ def cross_check(s: Scenario) -> Iterator[PathError]:
                 yield from _check_refs(s, getattr(item, field), base + (key, i, field))
     for name, party in s.parties.items():
         yield from _check_ratifier(s, name, party)
+    yield from _check_transferable(s)
     for path, num in iter_numbers(s):
         if num.source is not None and num.source not in src:
             yield PathError(path + ("source",), _known("source", num.source, src))
@@ -495,6 +523,29 @@ def cross_check(s: Scenario) -> Iterator[PathError]:
                 if party not in s.parties:
                     yield PathError(("protocol", field, party), _known("party", party, s.parties))
     _warn_weights(s)
+
+
+def _check_transferable(s: Scenario) -> Iterator[PathError]:
+    """At most one transferable provision; its parties, options and sources known."""
+    seen = None
+    for pid, prov in s.provisions.items():
+        t = prov.transferable
+        if t is None:
+            continue
+        base = ("provisions", pid, "transferable")
+        if seen is not None:
+            yield PathError(base, f"at most one provision may be transferable (also '{seen}')")
+        seen = pid
+        for party, num in t.value_per_unit.items():
+            if party not in s.parties:
+                yield PathError(base + ("value_per_unit", party), _known("party", party, s.parties))
+            elif num.source is not None and num.source not in s.sources:
+                yield PathError(base + ("value_per_unit", party, "source"), _known("source", num.source, s.sources))
+        if t.total.source is not None and t.total.source not in s.sources:
+            yield PathError(base + ("total", "source"), _known("source", t.total.source, s.sources))
+        for i, o in enumerate(t.options or []):
+            if o not in prov.options:
+                yield PathError(base + ("options", i), _known(f"option of '{pid}'", o, prov.options))
 
 
 def _check_ratifier(s: Scenario, name: str, party: Party) -> Iterator[PathError]:

@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .analysis import Verdict, all_needed_accept, verdict
+from negosim.scenario.numbers import dotted_name
+
 from .compiled import compile_scenario, point_values
 
 
@@ -96,7 +98,8 @@ def _union(lists) -> list[str]:
 def _round(scenario, source, params) -> tuple[Round, dict[str, float]]:
     cs = compile_scenario(scenario, params)
     labels = {p: scenario.provisions[p].options[o].label for p, o in scenario.draft.items()}
-    numbers = {".".join(map(str, path)): v for path, v in point_values(scenario, params).items()}
+    # By id, not list position: rounds may list no-deal outcomes or linkages in another order.
+    numbers = {dotted_name(scenario, path): v for path, v in point_values(scenario, params).items()}
     return Round(scenario.name, source, dict(scenario.draft), labels, verdict(cs, cs.draft)), numbers
 
 

@@ -266,6 +266,26 @@ class Number(BaseModel):
                                        **{f: None for f in _SHAPE_FIELDS}})
 
 
+def dotted_name(scenario, path: tuple) -> str:
+    """The dotted name of a number's document path, list items by their id.
+
+    The inverse of :func:`negosim.scenario.schema.resolve_path`: no-deal outcomes
+    and linkages are named by id, so the name of a number does not depend on
+    where its item sits in its list (rounds that order them differently compare
+    the same numbers).
+
+    >>> from negosim.engine.random_scenario import random_scenario
+    >>> dotted_name(random_scenario(parties=2, provisions=2, options=2, seed=0), ("parties", "p0", "reservation"))
+    'parties.p0.reservation'
+    """
+    parts = list(path)
+    if tuple(path[:2]) == ("no_deal", "outcomes"):
+        parts[2] = scenario.no_deal.outcomes[path[2]].id
+    elif len(path) > 3 and path[0] == "parties" and path[2] == "linkages":
+        parts[3] = scenario.parties[path[1]].linkages[path[3]].id
+    return ".".join(map(str, parts))
+
+
 def evidence_grade(block) -> str:
     """The grade of an evidence block (a Number, an Option or a RedLine), one of :data:`GRADES`.
 

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from negosim.engine.compiled import compile_scenario
+from negosim.scenario.numbers import dotted_name  # noqa: F401  (also imported from here by drivers)
 from .sampling import Sampler, _rebuild, accepts_draws, score_draws
 
 #: Trial values per side of a number's range before bisection.
@@ -157,16 +158,6 @@ class PartyDistance:
                 "alternatives": [a.to_json() for a in self.alternatives], "reason": self.reason,
                 "beyond_one_number": None if self.beyond is None else self.beyond.to_json(),
                 "text": self.describe()}
-
-
-def dotted_name(scenario, path: tuple) -> str:
-    """The dotted form of a number's path (linkages and no-deal outcomes by id, as in ``resolve_path``)."""
-    if path[0] == "parties" and path[2] == "linkages":
-        lk = scenario.parties[path[1]].linkages[path[3]]
-        return f"parties.{path[1]}.linkages.{lk.id}.bonus"
-    if path[:2] == ("no_deal", "outcomes"):
-        return f"no_deal.outcomes.{scenario.no_deal.outcomes[path[2]].id}.p"
-    return ".".join(map(str, path))
 
 
 def distance_to_yes(scenario, params: dict[str, float] | None = None, package=None,

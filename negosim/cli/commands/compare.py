@@ -75,13 +75,19 @@ def _labeller(scenarios):
 
 def number_text(before, after, key: str) -> str:
     """A changed number of :class:`~negosim.engine.compare.Step` (``"parties.us.weights.army"``,
-    ``"no_deal.outcomes.0.p"``) in words; a number named by position (a no-deal outcome, a
-    linkage) is named by the label it has in each round, both when they differ."""
+    ``"no_deal.outcomes.front_holds.p"``) in words; a list item (a no-deal outcome, a linkage)
+    is named by the label it has in each round, both when they differ."""
     from negosim.brief import number_label
-    parts = key.split(".")
-    path = tuple(int(x) if x.isdigit() else x for x in parts)
-    # number_label gives the dotted name back for a number a round does not have.
-    names = [n for n in (number_label(s, path) for s in (before, after) if s is not None) if n != key] or [key]
+    from negosim.errors import NegosimError
+    from negosim.scenario.schema import resolve_path
+
+    def name(s):
+        try:
+            return number_label(s, resolve_path(s, key))
+        except (NegosimError, ValueError):  # a number this round does not have (PathError)
+            return None
+
+    names = [n for n in (name(s) for s in (before, after) if s is not None) if n not in (None, key)] or [key]
     return names[0] if len(set(names)) == 1 else " / ".join(dict.fromkeys(names))
 
 

@@ -375,7 +375,7 @@ def test_cli_text_puts_the_headline_first_and_marks_assumed_numbers(tmp_path, cl
             os.environ["COLUMNS"] = env_cols
     assert r.returncode == 0, r.stderr
     text = " ".join(_section(r.stdout).split())
-    assert ("Kyiv's acceptance of the draft hangs on 1 number, parties.x.reservation (assumption): at 0.6 Kyiv "
+    assert ("Kyiv's acceptance of the draft hangs on 1 number, Kyiv's fallback (assumption): at 0.6 Kyiv "
             "would reject (20 % of its range).") in text
     assert "3 of 3 headline results hang on an assumed number" in text
     assert "Distance to yes" in r.stdout and "What drives" not in cli("analyze", str(path)).stdout

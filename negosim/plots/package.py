@@ -38,8 +38,8 @@ from matplotlib.transforms import blended_transform_factory
 
 from negosim.engine.analysis import all_needed_accept, verdict
 from .common import describe_changes, resolve, resolve_package
-from .style import (LABEL_SIZE, SMALL_SIZE, inside, label_axes, new_figure, overlaps, party_color, settle,
-                    title, wrap)
+from .style import (LABEL_SIZE, SLACK, SMALL_SIZE, inside, label_axes, new_figure, overlaps, party_color, roomy,
+                    settle, title, wrap)
 
 #: Colours of the provisions drawn on their own (qualitative, distinct, readable under black text).
 KEY_COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f")
@@ -56,6 +56,8 @@ REJECT_COLOR = "#c62828"
 SEGMENT_SIZE = SMALL_SIZE - 1
 #: Average width of a character as a share of the font size (for wrapping before measuring).
 CHAR_EM = 0.55
+#: Height of one line of the verdict column, in points (a little more than a wrapped line's own).
+LINE = SMALL_SIZE * 1.4
 
 
 def key_provisions(cs, contrib: np.ndarray, x, verdicts) -> list[int]:
@@ -157,7 +159,7 @@ def package_figure(source, package=None, *, params: dict | None = None, width: f
     chars = max(24, int(0.9 * text_width * 72 / (SMALL_SIZE * CHAR_EM)))  # 10 % slack: bold is wider
     said = {pid: verdict_lines(sub, i, verdicts[pid], x) for i, pid in enumerate(cs.party_ids)}
     per_row = max(sum(wrap(t, chars).count("\n") + 1 for t, _, _ in ls) for ls in said.values())
-    row = max(0.72, 0.16 * per_row + 0.2)  # inches per party
+    row = max(0.72, LINE / 72 * per_row + 0.2)  # inches per party
     legend_rows = (len(keys) + 4 + 1) // 2
     fig = new_figure(width, height or (1.4 + row * P + 0.19 * legend_rows))
     gs = fig.add_gridspec(1, 2, width_ratios=[width - text_width, text_width])
@@ -259,15 +261,16 @@ def _place_verdicts(fig, side, words, ys, chars: int) -> None:
             block = [(wrap(t, chars), c, w) for t, c, w in lines]
             offset = 0.5 * sum(t.count("\n") + 1 for t, _, _ in block)  # lines from the block's top to the bar
             for k, (text, color, weight) in enumerate(block):
-                a = side.annotate(text, (0.02, ys[pid]), xycoords=trans, xytext=(0, SMALL_SIZE * 1.25 * offset),
+                a = side.annotate(text, (0.02, ys[pid]), xycoords=trans, xytext=(0, LINE * offset),
                                   textcoords="offset points", va="top", ha="left", fontsize=SMALL_SIZE, color=color,
-                                  fontweight=weight, gid=f"verdict:{pid}" if k == 0 else f"verdict-detail:{pid}")
+                                  fontweight=weight, linespacing=1.1,
+                                  gid=f"verdict:{pid}" if k == 0 else f"verdict-detail:{pid}")
                 a.set_in_layout(False)
                 drawn.append(a)
                 offset -= text.count("\n") + 1
         settle(fig)
         room = fig.bbox.x1 - 4 - side.get_window_extent().x0
-        widest = max(t.get_window_extent().width for t in drawn)
+        widest = max(t.get_window_extent().width for t in drawn) * (1 + 2 * SLACK)
         if widest <= room:
             return
         chars = max(12, int(chars * room / widest) - 1)
@@ -297,7 +300,7 @@ def _label_segments(fig, ax, segments) -> None:
             cx = to_data.transform(((x0 + x1) / 2, 0))[0]
             t = ax.text(cx, bar.get_y() + bar.get_height() / 2, text, ha="center", va="center",
                         fontsize=SEGMENT_SIZE, color=_text_color(face), gid=gid, zorder=6, linespacing=1.0)
-            ext = t.get_window_extent()
-            if inside(ext, box.expanded(1.0, 0.96)) and not any(overlaps(ext, tk) for tk in ticks):
+            ext = roomy(t.get_window_extent())
+            if inside(ext, box) and not any(overlaps(ext, tk) for tk in ticks):
                 break
             t.remove()

@@ -156,18 +156,29 @@ def overlaps(a, b, pad: float = 0.0) -> bool:
     return a.x0 < b.x1 - pad and b.x0 < a.x1 - pad and a.y0 < b.y1 - pad and b.y0 < a.y1 - pad
 
 
+#: Share of a text's size kept free around it when fitting it at the figure's resolution: text
+#: runs a few percent wider or narrower at other resolutions (the rasteriser's hinting).
+SLACK = 0.06
+
+
+def roomy(box, slack: float = SLACK):
+    """``box`` grown by ``slack`` of its size each way (and a pixel), for fits that hold at any resolution."""
+    return box.expanded(1 + 2 * slack, 1 + 2 * slack).padded(1.0)
+
+
 def drop_crowded(fig: Figure, texts, keep=()) -> int:
     """Remove each of ``texts`` that overlaps one kept before it (or one of ``keep``); return how many went.
 
     For labels that repeat what a mark already shows (a bar's value): where
     marks are packed too tightly for all of them, some are left out rather
-    than printed over each other.
+    than printed over each other. Boxes are compared with some room
+    (:func:`roomy`), so what is kept does not touch at another resolution.
     """
     settle(fig)
-    kept = [t.get_window_extent() for t in keep]
+    kept = [roomy(t.get_window_extent()) for t in keep]
     gone = 0
     for t in texts:
-        box = t.get_window_extent()
+        box = roomy(t.get_window_extent())
         if any(overlaps(box, k) for k in kept):
             t.remove()
             gone += 1

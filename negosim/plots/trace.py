@@ -170,7 +170,8 @@ def trace_figure(trace, *, scenario=None, aspirations: bool = True, width: float
     t = trace_of(trace).sort_values("round", kind="stable")  # parties keep the scenario's order
     changes = provision_changes(t)
     cols = 2 if width >= 7 and len(changes) > 3 else 1
-    chars = max(30, int(width / cols * 72 / (SMALL_SIZE * 0.55)) - 6)
+    # 0.62 em a character: room for text that runs wider at some resolutions.
+    chars = max(30, int(width / cols * 72 / (SMALL_SIZE * 0.62)) - 4)
     listed = _change_list(changes, scenario, chars)
     per_col = -(-sum(x.count("\n") + 1 for x in listed) // cols) if listed else 0
     list_h = 0.3 + LINE_INCHES * per_col if listed else 0.0

@@ -96,7 +96,7 @@ def test_hand_two_level_json_keeps_keys_and_adds_new_ones():
     assert out["draft"]["ua"]["ratifier"]["approves"] is True
     assert out["draft"]["us"]["ratifier"] == {
         "label": "Congress", "utility": 0.5, "threshold": 0.6, "margin": pytest.approx(-0.1), "approves": False,
-        "needed": True, "reason": "Congress: utility 0.500 is 0.100 short of threshold 0.600"}
+        "needed": True, "accepts": True, "reason": "Congress: utility 0.500 is 0.100 short of threshold 0.600"}
     assert "ratifier" not in out["draft"]["ru"]
     assert out["ratification"]["draft"]["blocked_by"] == ["us"]
     for name, sol in out["solutions"].items():

@@ -187,6 +187,8 @@ class RatifierVerdict:
     threshold: float
     approves: bool
     needed: bool
+    #: Whether the party itself accepts (signs) the package.
+    accepts: bool = True
 
     @property
     def margin(self) -> float:
@@ -201,7 +203,8 @@ class RatifierVerdict:
 
     def to_json(self) -> dict:
         return {"label": self.label, "utility": self.utility, "threshold": self.threshold,
-                "margin": self.margin, "approves": self.approves, "needed": self.needed, "reason": self.reason()}
+                "margin": self.margin, "approves": self.approves, "needed": self.needed, "accepts": self.accepts,
+                "reason": self.reason()}
 
 
 @dataclass
@@ -210,7 +213,8 @@ class PackageRatification:
 
     ``signed``: every party whose consent it needs accepts; ``ratified``: signed,
     and every such party's ratifier approves; ``blocked_by``: the needed parties
-    that sign but whose ratifier does not approve.
+    that sign but whose ratifier does not approve (under k_of_n, weighted or double rules,
+    whose members are not needed one by one: every signing party whose ratifier refuses).
     """
 
     signed: bool
@@ -219,7 +223,10 @@ class PackageRatification:
 
     @property
     def blocked_by(self) -> list[str]:
-        return [p for p, v in self.ratifiers.items() if v.needed and not v.approves]
+        if self.ratified:
+            return []
+        refuse = [p for p, v in self.ratifiers.items() if v.accepts and not v.approves]
+        return [p for p in refuse if self.ratifiers[p].needed] or refuse
 
     @property
     def status(self) -> str:
@@ -252,7 +259,8 @@ def ratify(scenario, packages: dict, params: dict[str, float] | None = None, cs=
     out = {}
     for k, name in enumerate(names):
         verdicts = {p: RatifierVerdict(p, rat.labels[r], float(util[0, r, k]), float(thr[0, r]),
-                                       bool(approve[rat.owner_index[r], k]), bool(s.needed[rat.owner_index[r], k]))
+                                       bool(approve[rat.owner_index[r], k]), bool(s.needed[rat.owner_index[r], k]),
+                                       bool(ok[rat.owner_index[r], k]))
                     for r, p in enumerate(rat.owners)}
         out[name] = PackageRatification(bool(signed[k]), bool(done[k]), verdicts)
     return out
@@ -320,7 +328,7 @@ def status_text(pr: PackageRatification, labels: dict[str, str] | None = None) -
     if not pr.signed:
         return "not signed"
     # Ratified: every needed ratifier approves, each named; else the ones that refuse.
-    which = pr.blocked_by or [p for p, v in pr.ratifiers.items() if v.needed]
+    which = pr.blocked_by or [p for p, v in pr.ratifiers.items() if v.needed and pr.ratified]
     who = "; ".join(f"{(labels or {}).get(p, p)}: {ratifier_cell(pr, p)}" for p in which)
     head = "signed and ratified" if pr.ratified else "signed, not ratified"
     return f"{head} ({who})" if who else head
@@ -382,7 +390,8 @@ def ratification_step(model) -> PackageRatification:
     util, thr = rat.scores(x, params=model.params)
     approve = rat.approves(x, params=model.params)[0]
     verdicts = {p: RatifierVerdict(p, rat.labels[r], float(util[0, r, 0]), float(thr[0, r]),
-                                   bool(approve[rat.owner_index[r], 0]), bool(needed[rat.owner_index[r], 0]))
+                                   bool(approve[rat.owner_index[r], 0]), bool(needed[rat.owner_index[r], 0]),
+                                   bool(ok[rat.owner_index[r], 0]))
                 for r, p in enumerate(rat.owners)}
     pr = PackageRatification(True, bool(ratified(model.cs_now, ok, needed, approve, x)[0]), verdicts)
     model.ratified, model.ratification = pr.ratified, pr.status

@@ -102,10 +102,16 @@ def fit_table(con: Console, table: Table) -> bool:
     space (an imported GENIUS profile name) is one long word: past the width no
     layout keeps it whole, and the caller prints a list instead.
     """
-    # Rich's own measures (private, but the only ones that match how it draws).
+    # Rich's own measures (private, but the only ones that match how it draws; checked on
+    # rich 13-15). Should a release rename them, rich lays the table out itself: words may
+    # then be cut, but nothing fails.
     opts = con.options.update(max_width=1 << 20)
-    ms = [table._measure_column(con, opts, c) for c in table.columns]
-    extra = table._extra_width
+    try:
+        ms = [table._measure_column(con, opts, c) for c in table.columns]
+        extra = table._extra_width
+        pad = [table._get_padding_width(k) for k in range(len(table.columns))]
+    except AttributeError:
+        return True
     if sum(m.minimum for m in ms) + extra > con.width:
         return False
     if sum(m.maximum for m in ms) + extra <= con.width:
@@ -127,7 +133,7 @@ def fit_table(con: Console, table: Table) -> bool:
             break
         add[k], room = slack[k], room - slack[k]
     for k, (c, m) in enumerate(zip(table.columns, ms)):
-        c.width = m.minimum + add[k] - table._get_padding_width(k)
+        c.width = m.minimum + add[k] - pad[k]
     return True
 
 

@@ -289,3 +289,19 @@ def test_agreement_mean_of_addressed(data):
 @given(with_ratifiers(parameters=True))
 def test_agreement_with_parameters(data):
     check(load(data))
+
+
+def test_sweep_over_a_threshold_reports_ratification(tmp_path):
+    # Congress's threshold from .4 to .6: the draft (its utility .5, the Rada's .625 >= .5) is ratified
+    # up to .5 and not above; signed throughout.
+    import pandas as pd
+    write_scenario(TWO_LEVEL, tmp_path, "two.yaml")
+    spec = tmp_path / "sweep.yaml"
+    spec.write_text("scenario: two.yaml\ntask: analyze\nscope: draft\ndesign: grid\n"
+                    "axes:\n  parties.us.ratifier.threshold: {values: [0.4, 0.5, 0.55, 0.6]}\n")
+    out = tmp_path / "rows.parquet"
+    r = run_cli("sweep", str(spec), "--out", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    df = pd.read_parquet(out).sort_values("parties.us.ratifier.threshold")
+    assert df["draft_accepted"].tolist() == [True] * 4
+    assert df["draft_ratified"].tolist() == [True, True, False, False]

@@ -177,6 +177,23 @@ def ratified(cs, ok, needed, approves, X) -> np.ndarray:
     return agreed(cs, np.asarray(ok, dtype=bool) & np.asarray(approves, dtype=bool), needed, X)
 
 
+def package_ratified(cs, ratifiers: Ratifiers, package, vals) -> bool:
+    """Whether one package is signed and ratified, with ``cs`` compiled from the row of numbers ``vals``
+    (``[K]``, parameters applied; a sweep's row).
+
+    >>> from negosim.engine.random_scenario import random_scenario
+    >>> s = random_scenario(parties=2, provisions=2, options=2, seed=0)
+    >>> cs, rat = compile_scenario(s), Ratifiers(s)
+    >>> package_ratified(cs, rat, cs.draft, rat.rows()[0]) == bool(cs.score(cs.draft[None]).in_zone[0])
+    True
+    """
+    x = np.asarray(package, dtype=np.int64)[None, :]
+    s = cs.score(x)
+    ok = accepts(s.util, s.red, cs.reservation)
+    approve = ratifiers.approves(x, np.asarray(vals, dtype=np.float64)[None, :])[0]
+    return bool(ratified(cs, ok, s.needed, approve, x)[0])
+
+
 @dataclass
 class RatifierVerdict:
     """One ratifier's verdict on a package."""

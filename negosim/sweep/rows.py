@@ -9,7 +9,8 @@ the spec and scenario only, never on the runner.
 Columns of a row (``P`` for each party id):
 
 - inputs: ``row``, one column per axis, ``replicate``, ``seed``;
-- the draft: ``draft_accepted``, ``accepts_P``, ``utility_P``, ``margin_P``;
+- the draft: ``draft_accepted``, ``accepts_P``, ``utility_P``, ``margin_P``, and
+  ``draft_ratified`` when some party has a ratifier (:mod:`negosim.engine.ratification`);
 - ``scope: space``: ``zone_size``, ``repair_size`` (changes of the draft
   needed; -1 when the zone is empty), ``nash_index``, ``nash_package``
   (JSON), ``nash_utility_P`` (index -1 and NaN utilities when undefined);
@@ -71,7 +72,8 @@ def result_schema(spec, scenario):
         fields.append((name, pa.string() if name.startswith("draft.") else pa.float64()))
     fields += [("replicate", pa.int64()), ("seed", pa.int64())]
     kinds = {"bool": pa.bool_(), "float64": pa.float64(), "int64": pa.int64(), "object": pa.string()}
-    fields += [(name, kinds[t]) for name, t in output_columns(spec, list(scenario.parties)).items()]
+    fields += [(name, kinds[t]) for name, t in output_columns(
+        spec, list(scenario.parties), any(p.ratifier is not None for p in scenario.parties.values())).items()]
     return pa.schema(fields)
 
 
@@ -117,6 +119,8 @@ class Prepared:
         self.spec = job.spec
         self.applier = AxisApplier(job.scenario, list(job.spec.axes))
         self.parties = list(self.applier.base.party_ids)
+        from negosim.engine.ratification import Ratifiers
+        self.ratifiers = Ratifiers(job.scenario) or None
         self._sampler = None
         self._draws: dict[int, np.ndarray] = {}
 
@@ -150,9 +154,11 @@ def _prepared(job: Job) -> Prepared:
 
 # --------------------------------------------------------------------------- columns
 
-def output_columns(spec, parties: list[str]) -> dict[str, str]:
-    """Output column -> dtype, in table order (inputs excluded)."""
+def output_columns(spec, parties: list[str], ratifiers: bool = False) -> dict[str, str]:
+    """Output column -> dtype, in table order (inputs excluded; ``ratifiers``: some party has one)."""
     cols: dict[str, str] = {"draft_accepted": "bool"}
+    if ratifiers:
+        cols["draft_ratified"] = "bool"
     for p in parties:
         cols[f"accepts_{p}"] = "bool"
     for p in parties:
@@ -197,7 +203,7 @@ def evaluate_chunk(job: Job, rows: dict[str, list], in_worker: bool = True, stop
             raise KeyboardInterrupt
         records.append(evaluate_row(prep, {a: rows[a][k] for a in axes}, int(rows["seed"][k])))
     data = dict(rows)
-    for name in output_columns(spec, prep.parties):
+    for name in output_columns(spec, prep.parties, bool(prep.ratifiers)):
         data[name] = [r[name] for r in records]
     return pa.Table.from_pydict(data, schema=job.schema)
 
@@ -221,6 +227,9 @@ def evaluate_row(prep: Prepared, row: dict, seed: int) -> dict:
     else:
         draft = verdict(cs, cs.draft)
     out["draft_accepted"] = all_needed_accept(draft)
+    if prep.ratifiers:  # two-level games: signed, and ratified with the row's numbers
+        from negosim.engine.ratification import package_ratified
+        out["draft_ratified"] = package_ratified(cs, prep.ratifiers, cs.draft, prep.applier.raw(row))
     for p, v in draft.items():
         out[f"accepts_{p}"] = v.accepts
         out[f"utility_{p}"] = v.utility

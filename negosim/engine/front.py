@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 
 import numba
 import numpy as np
@@ -338,49 +339,67 @@ class _Run:
             return sum(int(c[0]) for c in self.counters)
 
 
-def _both(run: _Run, f, g) -> None:
-    """Run ``f`` in a new thread and ``g`` in this one; both finish before it returns."""
+def _both(run: _Run, f, g) -> float:
+    """Run ``f`` in a new thread and ``g`` in this one; both finish before it returns.
+
+    Returns the longer of the two spans they return (see :func:`_front_par`).
+    """
+    span = [0.0]
+
     def guarded():
         try:
-            f()
+            span[0] = f()
         except BaseException as e:  # re-raised by the caller of the whole run
             run.error = e
     t = threading.Thread(target=guarded, daemon=True)
     t.start()
-    g()
+    mine = g()
     t.join()
+    return max(span[0], mine)
 
 
-def _front_par(run: _Run, rows: np.ndarray, depth: int) -> None:
-    """:func:`_front` with its top ``depth`` levels split over two threads each."""
+def _front_par(run: _Run, rows: np.ndarray, depth: int) -> float:
+    """:func:`_front` with its top ``depth`` levels split over two threads each.
+
+    Returns its *span*: the CPU seconds of its longest chain of steps that must run one
+    after another, which is its wall time on an otherwise idle machine with enough cores
+    (each thread's own CPU time, so it does not count waiting for a core on a busy one).
+    """
     X = run.X
+    t = time.thread_time()
     if depth == 0 or len(rows) < PARALLEL_MIN:
         _front(X, rows, run.dead, run.counter(), run.stop)
-        return
+        return time.thread_time() - t
     k, m = _first_split(X, rows)
     if k < 0:
-        return
+        return time.thread_time() - t
     up, down = _partition(X, rows, k, m)
-    _both(run, lambda: _front_par(run, up, depth - 1), lambda: _front_par(run, down, depth - 1))
-    _marry_par(run, _alive(up, run.dead), _alive(down, run.dead), _others(X.shape[1], k), depth)
+    span = time.thread_time() - t
+    span += _both(run, lambda: _front_par(run, up, depth - 1), lambda: _front_par(run, down, depth - 1))
+    t = time.thread_time()
+    A, B = _alive(up, run.dead), _alive(down, run.dead)
+    span += time.thread_time() - t
+    return span + _marry_par(run, A, B, _others(X.shape[1], k), depth)
 
 
-def _marry_par(run: _Run, A: np.ndarray, B: np.ndarray, dims: np.ndarray, depth: int) -> None:
-    """:func:`_marry` with its top ``depth`` levels split over two threads each."""
+def _marry_par(run: _Run, A: np.ndarray, B: np.ndarray, dims: np.ndarray, depth: int) -> float:
+    """:func:`_marry` with its top ``depth`` levels split over two threads each; returns its span."""
     X = run.X
+    t = time.thread_time()
     if depth == 0 or len(dims) < 2 or len(A) + len(B) < PARALLEL_MIN or run.stop[0]:
         _marry(X, A, B, dims, run.dead, run.counter(), run.stop)
-        return
+        return time.thread_time() - t
     k = dims[0]
     m, ok = _split_value(X, np.concatenate((A, B)), k)
     if not ok:
-        _marry_par(run, A, B, dims[1:], depth)
-        return
+        return time.thread_time() - t + _marry_par(run, A, B, dims[1:], depth)
     ah, al = _partition(X, A, k, m)
     bh, bl = _partition(X, B, k, m)
+    span = time.thread_time() - t
     # The two first steps mark disjoint rows (bh, bl); the third needs the second's marks.
-    _both(run, lambda: _marry_par(run, ah, bh, dims, depth - 1), lambda: _marry_par(run, al, bl, dims, depth - 1))
-    _marry_par(run, ah, _alive(bl, run.dead), dims[1:], depth - 1)
+    span += _both(run, lambda: _marry_par(run, ah, bh, dims, depth - 1),
+                  lambda: _marry_par(run, al, bl, dims, depth - 1))
+    return span + _marry_par(run, ah, _alive(bl, run.dead), dims[1:], depth - 1)
 
 
 def _depth() -> int:
@@ -390,15 +409,15 @@ def _depth() -> int:
 
 
 def _dominated(X: np.ndarray, budget: float | None, progress, expected: float | None,
-               threads: bool = True) -> np.ndarray | None:
+               stats: dict | None) -> np.ndarray | None:
     """The dominated-row marks of ``X``, or None when the work passes ``budget``."""
     run = _Run(X)
     rows = np.arange(len(X), dtype=np.int64)
-    depth = _depth() if threads else 0
+    span = [0.0]
 
     def body():
         try:
-            _front_par(run, rows, depth)
+            span[0] = _front_par(run, rows, _depth())
         except BaseException as e:
             run.error = e
 
@@ -414,6 +433,8 @@ def _dominated(X: np.ndarray, budget: float | None, progress, expected: float | 
     if run.error is not None:
         raise run.error
     done = run.work() * FRONT_COST
+    if stats is not None:
+        stats.update(work=done, span_s=span[0], depth=_depth())
     # Past the budget whether stopped or finished within the last look: the answer then does not
     # depend on the threads' timing, only on the (deterministic) work of the whole run.
     if run.stop[0] or (budget is not None and done > budget):
@@ -426,7 +447,7 @@ def _dominated(X: np.ndarray, budget: float | None, progress, expected: float | 
 # --------------------------------------------------------------------------- public
 
 def pareto_front(U: np.ndarray, idx: np.ndarray, budget: float | None = None, progress=None,
-                 expected: float | None = None) -> np.ndarray | None:
+                 expected: float | None = None, stats: dict | None = None) -> np.ndarray | None:
     """Rows of ``U`` that no other row dominates, in package-index order.
 
     Parameters
@@ -439,6 +460,10 @@ def pareto_front(U: np.ndarray, idx: np.ndarray, budget: float | None = None, pr
         about every ``POLL_S`` seconds and once at the end (then both are the
         work done).
     expected : the work units expected (for progress), e.g. from :func:`front_work`.
+    stats : a dict to fill with ``work`` (units done), ``span_s`` (the CPU
+        seconds of the longest chain of steps that ran one after another: the
+        wall time on an idle machine with a core per thread) and ``depth``
+        (levels split over threads); for benchmarks.
 
     Returns
     -------
@@ -454,11 +479,15 @@ def pareto_front(U: np.ndarray, idx: np.ndarray, budget: float | None = None, pr
     """
     if len(U) == 0:
         return np.zeros(0, np.int64)
-    X = np.ascontiguousarray(U, dtype=np.float64)
-    dead = _dominated(X, budget, progress, expected)
+    X = np.asarray(U, dtype=np.float64)
+    # Rows by descending first column: the first splits (on that column) then cut the table into
+    # contiguous blocks and each sub-problem reads nearby memory (about 10% less CPU measured on
+    # the 8- and 12-party candidates; the work counted is the same in any order).
+    order = np.argsort(-X[:, 0], kind="stable")
+    dead = _dominated(np.ascontiguousarray(X[order]), budget, progress, expected, stats)
     if dead is None:
         return None
-    keep = np.flatnonzero(~dead)
+    keep = order[~dead]
     return keep[np.argsort(idx[keep], kind="stable")]
 
 

@@ -17,6 +17,11 @@ MAX_SEED = 2**63 - 1
 #: Parties of one scenario. The exact engine keeps each package's red-line and consent
 #: pattern as one 64-bit mask, a bit per party.
 MAX_PARTIES = 64
+#: Most consent rules of a scenario: the exact engine keeps one bit per k_of_n, weighted or double
+#: rule in a 64-bit mask of the rules a half-package touches.
+MAX_CONSENT_RULES = 64
+#: Largest integer sum of a consent rule's weights once scaled to whole numbers (exact int64 sums).
+MAX_CONSENT_WEIGHT = 2**62
 
 # --- scenario files (the loader; docs/limits.md, section "Scenario files") ---
 

@@ -14,6 +14,14 @@ arithmetic where the docs say results are exact:
   the addressed normalised weights, exactly (the engine divides in floating
   point: the two agree to ~1e-16, exactly where weights are binary fractions);
 - a party accepts when no red line of it fires and ``u >= r - 1e-9``;
+- a package touches a consent rule when it moves one of the rule's provisions
+  off its status quo (every package touches a rule over ``all``); it is agreed
+  when every party its vetoes need accepts and every rule it touches is
+  satisfied by the parties that accept it: all members (unanimity), ``k`` of
+  them (k_of_n), weights summing to the quota (weighted), shares of the members
+  and of their population (double), numbers read as the decimals written
+  (docs/model.md, "Consent rules"); the members of a touched unanimity rule
+  count among the needed parties, and every member of a rule bargains;
 - a reservation ``no_deal`` is the party's expected utility of the no-deal
   outcomes' packages (status quo where an outcome is silent; linkages count,
   red lines do not), with the probabilities clipped at 0 and divided by their
@@ -114,6 +122,37 @@ def fires(combo: dict[int, set[int]], x: tuple[int, ...]) -> bool:
     return all(x[j] in opts for j, opts in combo.items())
 
 
+def decimal(x: float) -> Fraction:
+    """A number of the file as the decimal written (0.55 is 11/20)."""
+    return Fraction(repr(float(x)))
+
+
+def members(rule) -> list[str]:
+    """The parties a consent rule counts."""
+    r = rule.rule
+    if r.unanimity is not None:
+        return list(r.unanimity)
+    if r.k_of_n is not None:
+        return list(r.k_of_n.of)
+    return list(r.weighted.weights if r.weighted is not None else r.double.population_of)
+
+
+def satisfied(rule, yes: set[str]) -> bool:
+    """Whether the accepting parties ``yes`` satisfy a consent rule (docs/model.md, "Consent rules")."""
+    r = rule.rule
+    if r.unanimity is not None:
+        return all(m in yes for m in r.unanimity)
+    if r.k_of_n is not None:
+        return sum(m in yes for m in r.k_of_n.of) >= r.k_of_n.k
+    if r.weighted is not None:
+        return sum((decimal(w) for m, w in r.weighted.weights.items() if m in yes), Fraction(0)) \
+            >= decimal(r.weighted.quota)
+    pop = {m: decimal(v) for m, v in r.double.population_of.items()}
+    states = Fraction(sum(m in yes for m in pop), len(pop))
+    share = sum((v for m, v in pop.items() if m in yes), Fraction(0)) / sum(pop.values())
+    return states >= decimal(r.double.states) and share >= decimal(r.double.population)
+
+
 def dominated(R: np.ndarray) -> np.ndarray:
     """Rows of R (exact ranks) that another row dominates: >= everywhere, > somewhere."""
     out = np.zeros(len(R), dtype=bool)
@@ -135,6 +174,7 @@ class Reference:
     util[i][p] : Fraction, party p's utility of package i.
     red[i][p] : ids of p's red lines that package i crosses; ``links[i][p]`` its linkages.
     needed[i][p], accepts[i][p] : bool.
+    rules[i] : consent rule id -> None (package i does not touch it) or whether it is satisfied.
     zone : package indices of the zone; front : those of its Pareto front.
     solutions : name -> package index or None.
     repair_size, repair_count, repairs : the minimal repairs, best first.
@@ -177,10 +217,16 @@ class Reference:
                         else {self.provisions.index(prov) for prov in party.veto})
             self.reservation.append(nums.get((name, "reservation")))  # None: no_deal, set below
             self.power.append(nums[(name, "power")])
-            self.bargainer.append(party.veto != "none")
+            self.bargainer.append(party.veto != "none" or any(name in members(r) for r in s.consent))
         if not any(self.bargainer):  # nobody holds a veto: everyone bargains
             self.bargainer = [True] * P
         self.draft = tuple(self.options[j].index(s.draft[prov]) for j, prov in enumerate(self.provisions))
+
+        def touches(rule, x) -> bool:
+            """A package touches a rule when it moves one of the rule's provisions off its status quo."""
+            if rule.provisions == "all":
+                return True
+            return any(x[self.provisions.index(prov)] != sq[self.provisions.index(prov)] for prov in rule.provisions)
 
         self.packages = list(itertools.product(*[range(len(o)) for o in self.options]))
         self.util, self.red, self.links, self.needed, self.accepts = [], [], [], [], []
@@ -203,6 +249,9 @@ class Reference:
                     n = False
                 else:  # needed when a listed provision moves off its status quo
                     n = any(x[j] != sq[j] for j in veto[p])
+                # a touched unanimity rule needs each of its members' consent
+                n = n or any(r.rule.unanimity is not None and self.parties[p] in r.rule.unanimity
+                             and touches(r, x) for r in s.consent)
                 u.append(up)
                 red.append(crossed)
                 lk.append([(i, float(b * QUANTUM)) for i, b in fired])
@@ -214,8 +263,15 @@ class Reference:
         self._no_deal(s, nums)
         self.accepts = [[not self.red[i][p] and float(self.util[i][p]) >= self.reservation[p] - TOLERANCE
                          for p in range(P)] for i in range(len(self.packages))]
+        # rule id -> None (not touched) or whether the accepting parties satisfy it, per package
+        self.rules = []
+        for i in range(len(self.packages)):
+            yes = {self.parties[p] for p in range(P) if self.accepts[i][p]}
+            self.rules.append({r.id: (satisfied(r, yes) if touches(r, self.packages[i]) else None)
+                               for r in s.consent})
         self.zone = [i for i in range(len(self.packages))
-                     if all(self.accepts[i][p] or not self.needed[i][p] for p in range(P))]
+                     if all(self.accepts[i][p] or not self.needed[i][p] for p in range(P))
+                     and all(ok is not False for ok in self.rules[i].values())]
         self.front = self._front()
         self.solutions = self._solutions()
         self._repairs(top)

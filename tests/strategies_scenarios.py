@@ -11,6 +11,10 @@ definitions care about:
 - a reservation set exactly to some package's utility, and two options every party values
   alike (equal utility vectors: ties on the front, among solutions and among repairs);
 - weights that sum to 1 or must be rescaled, a weight of 0;
+- with ``consent=True``, one to three consent rules of every kind (unanimity, k_of_n,
+  weighted, double) over provisions with a status quo or ``all``, with decimal weights
+  (0.1 + 0.2 is not 0.3 in binary), quotas met exactly by some coalition, and shares met
+  exactly by a whole number of members;
 - bargaining power, veto ``all`` / ``none`` / a list of provisions (parties
   with a list get red lines on provisions of both halves), red lines and
   linkages with list-valued option references, ``mean_of_addressed`` with
@@ -63,7 +67,7 @@ def combination(draw, provisions: dict[str, list[str]], within: list[str] | None
 
 @st.composite
 def scenarios(draw, aggregation: str | None = None, parameters: bool | None = None,
-              powers=POWERS, max_packages: int = MAX_PACKAGES) -> dict:
+              powers=POWERS, max_packages: int = MAX_PACKAGES, consent: bool = False) -> dict:
     """A small random scenario as a dict (write it with :func:`write_scenario`)."""
     n_parties = draw(st.integers(2, 5))
     n_prov = draw(st.integers(2, 6))
@@ -172,6 +176,9 @@ def scenarios(draw, aggregation: str | None = None, parameters: bool | None = No
         u = sum(party["weights"][p] / total * party["values"][p][x[p]] for p in prov_ids)
         party["reservation"] = round(min(max(u, 0.0), 1.0), 12)
 
+    if consent:
+        data["consent"] = consent_rules(draw, list(parties), prov_ids, with_sq)
+
     want_params = draw(st.booleans()) if parameters is None else parameters
     if want_params:
         name = draw(st.sampled_from(list(parties)))
@@ -185,6 +192,38 @@ def scenarios(draw, aggregation: str | None = None, parameters: bool | None = No
         data["parameters"] = {"k": {"label": "K", "range": [-1.0, 1.0], "effects": effects,
                                     "value": grid(draw, Fraction(1, 8), Fraction(-1), Fraction(1))}}
     return data
+
+
+#: Shares of a double majority drawn; some are met exactly by a whole number of members (0.6 of 5, 0.75 of 4).
+SHARES = (0.5, 0.55, 0.65, 0.6, 0.75, 1.0)
+
+
+def consent_rules(draw, parties: list[str], prov_ids: list[str], with_sq: list[str]) -> list[dict]:
+    """One to three consent rules of random kinds over random members and provisions."""
+    rules = []
+    for r in range(draw(st.integers(1, 3))):
+        provisions = "all" if not with_sq or draw(st.integers(0, 3)) == 0 else \
+            draw(st.lists(st.sampled_from(with_sq), min_size=1, max_size=2, unique=True))
+        who = draw(st.lists(st.sampled_from(parties), min_size=1, max_size=len(parties), unique=True))
+        kind = draw(st.sampled_from(["unanimity", "k_of_n", "weighted", "double"]))
+        if kind == "unanimity":
+            rule = {"unanimity": who}
+        elif kind == "k_of_n":
+            rule = {"k_of_n": {"k": draw(st.integers(1, len(who))), "of": who}}
+        elif kind == "weighted":
+            # Decimal weights (0.1 + 0.2 is not 0.3 in binary) and a quota that some coalition meets exactly.
+            weights = {m: grid(draw, Fraction(1, 10), Fraction(1, 10), Fraction(3, 2)) for m in who}
+            coalition = draw(st.lists(st.sampled_from(who), min_size=1, max_size=len(who), unique=True))
+            exact = sum(Fraction(repr(weights[m])) for m in coalition)
+            quota = float(exact) if draw(st.booleans()) else grid(draw, Fraction(1, 10), Fraction(1, 10),
+                                                                   sum(Fraction(repr(w)) for w in weights.values()))
+            rule = {"weighted": {"quota": quota, "weights": weights}}
+        else:
+            rule = {"double": {"states": draw(st.sampled_from(SHARES)), "population": draw(st.sampled_from(SHARES)),
+                               "population_of": {m: grid(draw, Fraction(1, 10), Fraction(1, 10), Fraction(90))
+                                                 for m in who}}}
+        rules.append({"id": f"c{r}", "provisions": provisions, "rule": rule})
+    return rules
 
 
 def write_scenario(data: dict, folder: Path, name: str = "scenario.yaml") -> Path:

@@ -85,6 +85,8 @@ def check_agreement(scenario, top: int = 5) -> Reference:
         assert v.red_lines == ref.red[d][p]
         assert [k for k, _ in v.linkages] == [k for k, _ in ref.links[d][p]]
     assert a.draft_accepted == (d in ref.zone)
+    quota_rules = {r.id for r in scenario.consent if r.rule.unanimity is None}
+    assert a.draft.rules == {k: v for k, v in ref.rules[d].items() if k in quota_rules}
 
     # The Pareto front and the solution points.
     assert [s.index for s in a.pareto] == ref.front
@@ -133,6 +135,12 @@ def test_reference_imports_only_the_scenario_model():
 @given(scenarios(aggregation="weighted_sum"), st.sampled_from([1, 2, 5]))
 def test_agreement_weighted_sum(data, top):
     check_agreement(load(data), top=top)
+
+
+@settings(max_examples=120, **SETTINGS)
+@given(scenarios(consent=True), st.sampled_from([1, 3]))
+def test_agreement_with_consent_rules(data, top):
+    check_agreement(load(data), top)
 
 
 @settings(max_examples=60, **SETTINGS)

@@ -346,7 +346,9 @@ def test_kernel_on_random_halves_agrees_with_numpy():
     lim = rng.integers(0, nB + 1, nA)
     lim[0] = nB
     out = np.zeros((nA, nB), np.int32)
-    unanimous_counts(uA, needA, uB, freeB, always, thr, valid, lim, 2, S, out, 3)
+    zA, zB = np.zeros(nA, np.int64), np.zeros(nB, np.int64)  # no red-line masks needed, no consent rules
+    unanimous_counts(uA, needA, uB, freeB, always, thr, valid, lim, 2, S, out, 3, zA, zA, zB, zB,
+                     np.zeros((0, P + 2), np.int64))
     need = always | needA[:, None] | needB[None, :]
     ok = np.ones((S, nA, nB), bool)
     for p in range(P):

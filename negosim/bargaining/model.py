@@ -297,10 +297,13 @@ class NegotiationModel(mesa.Model):
         return self.answers
 
     def consent(self, x: np.ndarray, answers) -> bool:
-        """Whether every needed party accepted ``x`` (which puts it in this round's zone)."""
-        said = list(answers.values())
-        ok = bool(unanimous([acc for acc, _, _, _ in said], [needed for _, _, needed, _ in said], axis=0))
-        return ok and bool(self.cs_now.score(x[None, :]).in_zone[0])
+        """Whether ``x`` is agreed: every needed party accepted it and the parties that accepted it
+        meet every consent rule it touches (which puts it in this round's zone)."""
+        said = [answers[i] for i in sorted(answers)]  # in party order, as the consent rules count them
+        cs = self.cs_now
+        ok = bool(unanimous([acc for acc, _, _, _ in said], [needed for _, _, needed, _ in said], axis=0,
+                            touched=cs.touched(x[None, :])[:, 0], consent=cs.consent))
+        return ok and bool(cs.score(x[None, :]).in_zone[0])
 
     def broadcast(self, x: np.ndarray, answers, proposer: int, protocol) -> None:
         """Every party learns from the offer and from every answer to it."""

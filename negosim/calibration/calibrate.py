@@ -303,7 +303,6 @@ def calibrate(files, observations, draws: int = 20_000, seed: int = 0, hold_out=
     Calibration
     """
     from negosim.calibration.observations import Observations, load_observations
-    from negosim.engine.compiled import unanimous
     from negosim.scenario.yaml_io import load_scenario
     from negosim.uncertainty.sampling import accepts_draws, ppf, root_seed, uniforms
     if draws < 0:
@@ -342,14 +341,15 @@ def calibrate(files, observations, draws: int = 20_000, seed: int = 0, hold_out=
     for s0 in range(0, draws, CHUNK):
         m = min(CHUNK, draws - s0)
         u = {p: uniforms(root, p, m, start=s0) for p in streams}
-        rows, oks, needs = {}, [None] * len(prepared), [None] * len(prepared)
+        rows, oks, needs, xs = {}, [None] * len(prepared), [None] * len(prepared), [None] * len(prepared)
         for g in groups:
             V = np.repeat(g.sampler.points(), m, axis=0)
             for k, num in zip(g.columns, g.numbers):
                 V[:, k] = ppf(num, u[g.sampler.paths[k]])
-            ok, needed = accepts_draws(g.sampler.tables(V), g.X)
+            tables = g.sampler.tables(V)
+            ok, needed = accepts_draws(tables, g.X)
             for fi, sl in zip(g.files, g.slices):
-                rows[fi], oks[fi], needs[fi] = V, ok[:, :, sl], needed[:, sl]
+                rows[fi], oks[fi], needs[fi], xs[fi] = V, ok[:, :, sl], needed[:, sl], (tables.base, g.X[sl])
         keep = np.ones(m, dtype=bool)
         for fi, party, observed, role in obs_rows:
             if role == "fitted":
@@ -357,9 +357,9 @@ def calibrate(files, observations, draws: int = 20_000, seed: int = 0, hold_out=
         kept += int(keep.sum())
         for i, (fi, party, _, _) in enumerate(obs_rows):
             acc[i] += int(oks[fi][keep, party, 0].sum())
-        for (c_party, c_all), ok, needed in zip(counts, oks, needs):
+        for (c_party, c_all), ok, needed, (base, X) in zip(counts, oks, needs, xs):
             c_party += ok[keep].sum(axis=0)
-            c_all += unanimous(ok[keep], needed[None]).sum(axis=0)
+            c_all += base.agreed(ok[keep], needed, X).sum(axis=0)
         vals = np.stack([rows[fi][:, col] for _, fi, col, _ in entries], axis=1) if entries else np.zeros((m, 0))
         prior_vals.append(vals)
         post_vals.append(vals[keep])

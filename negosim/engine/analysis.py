@@ -132,15 +132,33 @@ class ResultTable(pd.DataFrame):
     __str__ = __repr__
 
 
+class Verdicts(dict):
+    """party -> :class:`Verdict` on one package, with the package's consent rules.
+
+    ``rules[id]`` says, for each k_of_n, weighted or double rule, whether the
+    parties that accept the package satisfy it, or None when the package does
+    not touch it (unanimity rules show as the needed consent of their members).
+    """
+
+    def __init__(self, verdicts=(), rules: dict[str, bool | None] | None = None):
+        super().__init__(verdicts)
+        self.rules = dict(rules or {})
+
+
 def all_needed_accept(verdicts: dict[str, Verdict]) -> bool:
-    """Whether every party whose consent is needed accepts (:func:`negosim.engine.compiled.unanimous` of verdicts).
+    """Whether the package is agreed: every needed party accepts and every touched rule is met.
+
+    The verdicts' form of :func:`negosim.engine.compiled.unanimous` (the rules from
+    :class:`Verdicts`).
 
     >>> v = Verdict("a", 0.4, 0.5, False, False, [], [], {})
-    >>> all_needed_accept({"a": v})
-    True
+    >>> all_needed_accept({"a": v}), all_needed_accept(Verdicts({"a": v}, {"qmv": False}))
+    (True, False)
     """
     vs = list(verdicts.values())
-    return bool(unanimous([v.accepts for v in vs], [v.needed for v in vs], axis=0))
+    rules = getattr(verdicts, "rules", {})
+    return bool(unanimous([v.accepts for v in vs], [v.needed for v in vs], axis=0)) and \
+        all(ok is not False for ok in rules.values())
 
 
 @dataclass
@@ -225,6 +243,8 @@ class Analysis:
             "repairs": [r.to_json() for r in self.repairs],
             "meta": self.meta,
         }
+        if getattr(self.draft, "rules", None):  # only with k_of_n, weighted or double rules
+            out["draft_consent"] = dict(self.draft.rules)
         if pareto:
             out["pareto"] = [{"package": s.package, "utilities": s.utilities, "index": s.index}
                              for s in (self.pareto or [])]
@@ -257,14 +277,16 @@ def _as_compiled(scenario, params=None) -> tuple[CompiledScenario, dict]:
     return compile_scenario(s, params), meta
 
 
-def verdict(cs: CompiledScenario, package) -> dict[str, Verdict]:
-    """Each party's verdict on one package (option indices), with the reasons."""
+def verdict(cs: CompiledScenario, package) -> Verdicts:
+    """Each party's verdict on one package (option indices), with the reasons and the consent rules."""
     x = np.asarray(package, dtype=np.int64)
     s = cs.score(x[None, :])
     contrib = cs.contributions(x)
     reds = cs.red_lines_hit(x)
     links = cs.linkages_hit(x)
-    out = {}
+    sat = cs.consent.satisfied(s.accepts[:, 0], axis=0) if cs.consent.n_rules else ()
+    out = Verdicts(rules={rid: bool(sat[r]) if s.touched[r, 0] else None
+                          for r, rid in enumerate(cs.consent.ids)})
     for i, p in enumerate(cs.party_ids):
         out[p] = Verdict(p, float(s.util[i, 0]), float(cs.reservation[i]), bool(s.accepts[i, 0]),
                          bool(s.needed[i, 0]), reds[p], links[p],
@@ -277,13 +299,19 @@ def _bargainers(cs: CompiledScenario) -> np.ndarray:
 
 
 def _args(h: Half):
-    return h.util, h.red, h.need
+    return h.util, h.red, h.need, h.touch
 
 
 def _half_fronts(h: Half) -> list[np.ndarray]:
-    """Rows of the half's Pareto front within each group of equal (need, red) pattern."""
+    """Rows of the half's Pareto front within each group of equal (need, red, touch) pattern.
+
+    Rows that touch different consent rules face different rules, so they are
+    grouped apart like rows with different needs (the touch mask is 0 without rules).
+    """
     out = []
-    if h.util.shape[1] <= 31:
+    if h.touch.any():
+        pattern = np.unique(np.stack([h.need, h.red, h.touch], axis=1), axis=0, return_inverse=True)[1].ravel()
+    elif h.util.shape[1] <= 31:
         pattern = (h.need << 32) | h.red  # one int64 per (need, red) pair while masks have < 32 bits
     else:
         # Wider masks would collide in one int64 (and rows of different patterns would then
@@ -309,10 +337,10 @@ def _candidates(cs: CompiledScenario, b: Block, thr, always) -> tuple[np.ndarray
         A = b.A.take(ra)
         for rb in fb:
             B = b.B.take(np.sort(rb))  # B is sorted by key; sorted positions keep that order
-            counts = kernels.zone_counts(*_args(A), *_args(B), always, thr, b.key)
+            counts = kernels.zone_counts(*_args(A), *_args(B), always, thr, cs.consent.table, b.key)
             if counts.sum() == 0:
                 continue
-            pairs = kernels.zone_pairs(*_args(A), *_args(B), always, thr, b.key, counts)
+            pairs = kernels.zone_pairs(*_args(A), *_args(B), always, thr, cs.consent.table, b.key, counts)
             Us.append(A.util[pairs[:, 0]] + B.util[pairs[:, 1]])
             idxs.append(A.idx[pairs[:, 0]] + B.idx[pairs[:, 1]] + base)
     if not Us:
@@ -482,7 +510,7 @@ def analyze(scenario, *, params: dict[str, float] | None = None, top: int = 5, p
 
     for i, b in enumerate(blocks(cs, plan)):
         if b.A.n and b.B.n:
-            per = _distance_counts(b, always, thr, J, lambda f: report(done_units() + (i + f) * per_block, "zone"))
+            per = _distance_counts(b, always, thr, cs.consent.table, J, lambda f: report(done_units() + (i + f) * per_block, "zone"))
             hist += per.sum(axis=0)
             U, idx = _candidates(cs, b, thr, always)
             cand_U.append(U)
@@ -497,7 +525,7 @@ def analyze(scenario, *, params: dict[str, float] | None = None, top: int = 5, p
                 if hist.sum() > MAX_MEMBERS:
                     raise NegosimError(f"the zone has more than {MAX_MEMBERS} packages; too many to list")
                 counts = per.sum(axis=1)
-                pairs = kernels.zone_pairs(*_args(b.A), *_args(b.B), always, thr, b.key, counts)
+                pairs = kernels.zone_pairs(*_args(b.A), *_args(b.B), always, thr, cs.consent.table, b.key, counts)
                 member_parts.append(b.A.idx[pairs[:, 0]] + b.B.idx[pairs[:, 1]])
         report(done_units() + (i + 1) * per_block, "zone")
     done_pass[0] = n_blocks * per_block
@@ -541,16 +569,16 @@ def analyze(scenario, *, params: dict[str, float] | None = None, top: int = 5, p
 PAIRS_PER_CALL = 1 << 27
 
 
-def _distance_counts(b: Block, always, thr, J, progress) -> np.ndarray:
+def _distance_counts(b: Block, always, thr, rules, J, progress) -> np.ndarray:
     """:func:`kernels.zone_distance_counts` over the block, in slices of A's rows."""
     step = max(64, PAIRS_PER_CALL // max(1, b.B.n))
     if step >= b.A.n:
-        return kernels.zone_distance_counts(*_args(b.A), b.A.dist, *_args(b.B), b.B.dist, always, thr, b.key, J)
+        return kernels.zone_distance_counts(*_args(b.A), b.A.dist, *_args(b.B), b.B.dist, always, thr, rules, b.key, J)
     parts = []
     for lo in range(0, b.A.n, step):
         sl = slice(lo, min(b.A.n, lo + step))
-        parts.append(kernels.zone_distance_counts(b.A.util[sl], b.A.red[sl], b.A.need[sl], b.A.dist[sl],
-                                                  *_args(b.B), b.B.dist, always, thr, b.key, J))
+        parts.append(kernels.zone_distance_counts(b.A.util[sl], b.A.red[sl], b.A.need[sl], b.A.touch[sl],
+                                                  b.A.dist[sl], *_args(b.B), b.B.dist, always, thr, rules, b.key, J))
         progress(sl.stop / b.A.n)
     return np.concatenate(parts)
 
@@ -565,7 +593,7 @@ def _repairs(cs, plan, dist, top, bargainers, thr, always, progress=None) -> lis
         if not (b.A.n and b.B.n):
             continue
         best, who = kernels.top_at_distance(*_args(b.A), b.A.dist, b.A.idx, *_args(b.B), b.B.dist, b.B.idx,
-                                            always, thr, b.key, dist, res, power, bargainers, top)
+                                            always, thr, cs.consent.table, b.key, dist, res, power, bargainers, top)
         a_rows, slots = np.nonzero(who >= 0)
         for a, s in zip(a_rows, slots):
             found.append((float(best[a, s]), int(b.A.idx[a] + b.B.idx[who[a, s]])))

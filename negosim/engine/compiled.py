@@ -112,19 +112,84 @@ def accepts(util, red, reservation):
     return ~np.asarray(red, dtype=bool) & meets(util, thresholds(_along(reservation, util)))
 
 
-def unanimous(ok, needed, axis: int = -2):
-    """Whether every party whose consent is needed accepts.
+def unanimous(ok, needed, axis: int = -2, touched=None, consent: "Consent | None" = None):
+    """Whether a package is agreed: every party whose consent is needed accepts, and every
+    consent rule the package touches is satisfied by the parties that accept it.
 
     Parameters
     ----------
     ok : bool ndarray of acceptances, parties on ``axis`` (``[P, n]``, ``[S, P, n]``).
     needed : bool ndarray broadcasting against ``ok``: whose consent is needed.
     axis : the parties' axis (default: second to last).
+    touched : bool ndarray like ``needed`` with the quota rules of ``consent`` on the
+        parties' axis (``[R, n]``): which rules each package touches (:func:`touched_rules`).
+    consent : the scenario's quota rules (``CompiledScenario.consent``); unanimity rules
+        are already folded into ``needed``.
 
     >>> unanimous(np.array([[True, False], [False, False]]), np.array([[True], [False]])).tolist()
     [True, False]
     """
-    return (np.asarray(ok, dtype=bool) | ~np.asarray(needed, dtype=bool)).all(axis=axis)
+    ok = np.asarray(ok, dtype=bool)
+    out = (ok | ~np.asarray(needed, dtype=bool)).all(axis=axis)
+    if consent is not None and consent.n_rules:
+        if touched is None:
+            raise ValueError("the scenario has consent rules: pass the rules each package touches")
+        out = out & consent.met(ok, touched, axis)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Consent:
+    """The k_of_n, weighted and double consent rules of a scenario, as integer quotas.
+
+    Unanimity rules need no table: their members' consent is folded into the
+    veto arrays (``veto_provs``, ``always_needed``). Each remaining rule is one
+    or two constraints ``sum of the accepting members' weights >= quota`` on
+    whole numbers (:meth:`negosim.scenario.schema.ConsentRule.constraints`), so
+    sums are exact in int64.
+
+    Attributes
+    ----------
+    ids : tuple[str, ...], one per rule.
+    provs : ndarray [R, J] bool: the provisions whose move off the status quo touches the rule.
+    always : ndarray [R] bool: rules over ``all`` provisions (every package touches them).
+    table : ndarray [K, P + 2] int64: per constraint the members' weights, the quota, the rule.
+
+    >>> c = Consent.empty(2, 3)
+    >>> c.n_rules, c.table.shape
+    (0, (0, 4))
+    """
+
+    ids: tuple[str, ...]
+    provs: np.ndarray
+    always: np.ndarray
+    table: np.ndarray
+
+    @classmethod
+    def empty(cls, P: int, J: int) -> "Consent":
+        return cls((), np.zeros((0, J), bool), np.zeros(0, bool), np.zeros((0, P + 2), np.int64))
+
+    @property
+    def n_rules(self) -> int:
+        return len(self.ids)
+
+    @property
+    def members(self) -> np.ndarray:
+        """``[P]`` bool: the parties some rule counts."""
+        P = self.table.shape[1] - 2
+        return (self.table[:, :P] != 0).any(axis=0) if len(self.table) else np.zeros(P, bool)
+
+    def satisfied(self, ok, axis: int = -2) -> np.ndarray:
+        """``[..., R]``: whether the accepting parties (``ok``, parties on ``axis``) satisfy each rule."""
+        P = self.table.shape[1] - 2
+        okm = np.moveaxis(np.asarray(ok, dtype=bool), axis, -1).astype(np.int64)  # [..., P]
+        sat = (okm @ self.table[:, :P].T) >= self.table[:, P]  # [..., K]
+        return np.stack([sat[..., self.table[:, P + 1] == r].all(axis=-1) for r in range(self.n_rules)], axis=-1)
+
+    def met(self, ok, touched, axis: int = -2) -> np.ndarray:
+        """Whether every touched rule is satisfied by the accepting parties (see :func:`unanimous`)."""
+        tm = np.moveaxis(np.asarray(touched, dtype=bool), axis, -1)  # [..., R]
+        return (~tm | self.satisfied(ok, axis)).all(axis=-1)
 
 
 def shortfall(util, red, needed, reservation, red_cost: float = RED_LINE_COST):
@@ -215,12 +280,17 @@ class Term:
 
 @dataclass
 class Scores:
-    """Scores of a batch of packages for every party (arrays ``[P, n]``)."""
+    """Scores of a batch of packages for every party (arrays ``[P, n]``).
+
+    ``touched [R, n]``: the quota rules of ``consent`` each package touches.
+    """
 
     util: np.ndarray
     red: np.ndarray
     needed: np.ndarray
     reservation: np.ndarray = field(repr=False)
+    touched: np.ndarray | None = field(default=None, repr=False)
+    consent: Consent | None = field(default=None, repr=False)
 
     @property
     def accepts(self) -> np.ndarray:
@@ -229,8 +299,8 @@ class Scores:
 
     @property
     def in_zone(self) -> np.ndarray:
-        """Whether every party whose consent is needed accepts (``[n]``)."""
-        return unanimous(self.accepts, self.needed)
+        """Whether each package is agreed (``[n]``): see :func:`unanimous`."""
+        return unanimous(self.accepts, self.needed, touched=self.touched, consent=self.consent)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -262,9 +332,14 @@ class CompiledScenario:
     reservation, power, discount, drift : ndarray [P]
     always_needed : ndarray [P] bool
     vetoing : ndarray [P] bool
-        Parties whose consent some package needs (veto not ``none``).
+        Parties whose consent some package may need (veto not ``none``, or a member of a
+        consent rule): the bargainers of the solution points.
     veto_provs : ndarray [P, J] bool
-        For list vetoes, the provisions that make the party's consent needed.
+        For list vetoes, the provisions that make the party's consent needed
+        (with those of the unanimity rules the party is a member of).
+    consent : Consent
+        The k_of_n, weighted and double consent rules (unanimity rules are folded
+        into ``always_needed`` and ``veto_provs``).
     terms : tuple[Term, ...]
     draft : ndarray [J]
     aggregation : str
@@ -299,10 +374,13 @@ class CompiledScenario:
     draft: np.ndarray
     aggregation: str
     space: PackageSpace | None = None
+    consent: Consent | None = None
 
     def __post_init__(self):
         # Frozen: derived fields are set through object.__setattr__, once, here.
         object.__setattr__(self, "terms", tuple(self.terms))
+        if self.consent is None:
+            object.__setattr__(self, "consent", Consent.empty(len(self.party_ids), len(self.provision_ids)))
         if self.space is None or not np.array_equal(self.space.radix, self.radix):
             object.__setattr__(self, "space", PackageSpace(self.radix))
 
@@ -358,7 +436,19 @@ class CompiledScenario:
         >>> # cs.score(cs.space.all()).in_zone.sum()  -> size of the zone
         """
         util, red, needed = self.partial_scores(range(self.n_provisions), X)
-        return Scores(util, red, needed, self.reservation)
+        return Scores(util, red, needed, self.reservation, touched_rules(self, range(self.n_provisions), X),
+                      self.consent)
+
+    def agreed(self, ok, needed, X) -> np.ndarray:
+        """Whether whole packages ``X [n, J]`` are agreed (:func:`unanimous` with their touched rules).
+
+        ``ok [..., P, n]`` acceptances (e.g. per draw), ``needed [P, n]``.
+        """
+        return unanimous(ok, needed, touched=self.touched(X), consent=self.consent)
+
+    def touched(self, X) -> np.ndarray:
+        """``[R, n]``: the quota consent rules each whole package (``[n, J]``) touches."""
+        return touched_rules(self, range(self.n_provisions), np.asarray(X, dtype=np.int64).reshape(-1, self.n_provisions))
 
     def red_lines_hit(self, package) -> dict[str, list[str]]:
         """Ids of the red lines one package crosses, by party."""
@@ -533,6 +623,70 @@ def _needed(cs, cols, X, fixed, count_fixed) -> np.ndarray:
                 needed |= cs.veto_provs[:, j:j + 1]
         needed |= cs.always_needed[:, None]
     return needed
+
+
+def touched_rules(cs, cols, X, fixed: dict[int, int] | None = None, count_fixed: bool = True) -> np.ndarray:
+    """``[R, n]``: the quota consent rules that the packages touch (as :func:`_needed` for vetoes).
+
+    A package touches a rule when it moves one of the rule's provisions off its
+    status quo, and every package touches a rule over ``all`` provisions;
+    ``fixed`` and ``count_fixed`` as in :func:`stacked_scores` (the rules over
+    ``all`` count in the half that counts the fixed provisions).
+
+    >>> from negosim.engine.random_scenario import random_scenario
+    >>> cs = compile_scenario(random_scenario(parties=2, provisions=2, options=2, seed=0))
+    >>> touched_rules(cs, range(2), cs.space.all()).shape
+    (0, 4)
+    """
+    fixed = fixed or {}
+    cols = list(cols)
+    X = np.asarray(X, dtype=np.int64).reshape(-1, len(cols)) if cols else np.zeros((max(len(X), 1), 0), np.int64)
+    c = cs.consent
+    out = np.zeros((c.n_rules, X.shape[0]), dtype=bool)
+    if not c.n_rules:
+        return out
+    for k, j in enumerate(cols):
+        if cs.status_quo[j] >= 0:
+            out |= c.provs[:, j:j + 1] & (X[:, k] != cs.status_quo[j])[None, :]
+    if count_fixed:
+        for j, o in fixed.items():
+            if cs.status_quo[j] >= 0 and o != cs.status_quo[j]:
+                out |= c.provs[:, j:j + 1]
+        out |= c.always[:, None]
+    return out
+
+
+def _consent_structure(scenario, always, vetoing, veto_provs) -> Consent:
+    """Fold the unanimity rules into the veto arrays (in place); the other rules as a :class:`Consent`."""
+    parties, provs = list(scenario.parties), list(scenario.provisions)
+    P, J = len(parties), len(provs)
+    ids, rows, rule_provs, rule_all = [], [], [], []
+    for rule in scenario.consent:
+        touch = np.zeros(J, dtype=bool)
+        if rule.provisions != "all":
+            touch[[provs.index(p) for p in rule.provisions]] = True
+        members = [parties.index(m) for m in rule.members()]
+        vetoing[members] = True  # each member's consent may be needed: a bargainer
+        if rule.kind == "unanimity":
+            for i in members:
+                if rule.provisions == "all":
+                    always[i] = True
+                else:
+                    veto_provs[i] |= touch
+            continue
+        for weights, quota in rule.constraints():
+            row = np.zeros(P + 2, dtype=np.int64)
+            for m, w in weights.items():
+                row[parties.index(m)] = w
+            row[P], row[P + 1] = quota, len(ids)
+            rows.append(row)
+        ids.append(rule.id)
+        rule_provs.append(touch)
+        rule_all.append(rule.provisions == "all")
+    if not ids:
+        return Consent.empty(P, J)
+    return Consent(tuple(ids), np.array(rule_provs, dtype=bool).reshape(len(ids), J), np.array(rule_all, dtype=bool),
+                   np.array(rows, dtype=np.int64).reshape(len(rows), P + 2))
 
 
 def _option_mask(prov, ref, n_opt) -> np.ndarray:
@@ -767,6 +921,48 @@ def with_numbers(cs: CompiledScenario, s: int = 0, **arrays) -> CompiledScenario
     return dataclasses.replace(cs, **rows, terms=terms, **arrays)
 
 
+def held_at_status_quo(cs: CompiledScenario, provisions) -> CompiledScenario:
+    """``cs`` with each of ``provisions`` (indices) reduced to its status-quo option.
+
+    The space shrinks (those provisions have one option), the draft takes the
+    status quo there, and red lines and linkages keep their meaning on the
+    options left; every number (reservations included, derived from no_deal or
+    not) is unchanged. The analysis of the result is the analysis of the
+    packages that leave those provisions where they are.
+
+    >>> from negosim.engine.random_scenario import random_scenario
+    >>> import dataclasses
+    >>> cs = compile_scenario(random_scenario(parties=2, provisions=3, options=3, seed=0))
+    >>> cs = dataclasses.replace(cs, status_quo=np.array([2, -1, -1]))
+    >>> r = held_at_status_quo(cs, [0])
+    >>> r.radix.tolist(), r.option_ids[0] == (cs.option_ids[0][2],), r.space.size
+    ([1, 3, 3], True, 9)
+    """
+    import dataclasses
+    held = sorted(set(int(j) for j in provisions))
+    if not held:
+        return cs
+    wv, values, absent = cs.wv.copy(), cs.values.copy(), cs.absent.copy()
+    radix, sq, draft, option_ids = cs.radix.copy(), cs.status_quo.copy(), cs.draft.copy(), list(cs.option_ids)
+    for j in held:
+        o = int(cs.status_quo[j])
+        if o < 0:
+            raise NegosimError(f"provision '{cs.provision_ids[j]}' has no status-quo option to hold it at")
+        for arr in (wv, values):
+            arr[:, j, 0], arr[:, j, 1:] = arr[:, j, o], 0.0
+        absent[j, 0], absent[j, 1:] = absent[j, o], False
+        radix[j], sq[j], draft[j], option_ids[j] = 1, 0, 0, (cs.option_ids[j][o],)
+    terms = []
+    for t in cs.terms:
+        allowed = t.allowed.copy()
+        for k, j in enumerate(t.provs):
+            if int(j) in held:
+                allowed[k, 0], allowed[k, 1:] = t.allowed[k, int(cs.status_quo[j])], False
+        terms.append(dataclasses.replace(t, allowed=allowed))
+    return dataclasses.replace(cs, wv=wv, values=values, absent=absent, radix=radix, status_quo=sq, draft=draft,
+                               option_ids=tuple(option_ids), terms=tuple(terms), space=None)
+
+
 def _party_row(layout: NumberLayout, overrides: dict[tuple, float] | None) -> np.ndarray:
     """``[1, K]``: the point values, with ``overrides`` of party (or no-deal) numbers set."""
     V = layout.points()
@@ -836,6 +1032,7 @@ def _structure(scenario, shape: tuple[int, int, int]) -> CompiledScenario:
                 idx = np.array([provs.index(p) for p in combo], dtype=np.int64)
                 allowed = np.stack([_option_mask(scenario.provisions[p], ref, O) for p, ref in combo.items()])
                 terms.append(Term(kind, i, item.id, idx, allowed, 0.0))
+    consent = _consent_structure(scenario, always, vetoing, veto_provs)
     absent = np.zeros((J, O), dtype=bool)
     sq = np.full(J, -1, dtype=np.int64)
     for j, prov in enumerate(scenario.provisions.values()):
@@ -852,4 +1049,4 @@ def _structure(scenario, shape: tuple[int, int, int]) -> CompiledScenario:
         option_ids=tuple(tuple(p.options) for p in scenario.provisions.values()),
         radix=np.array([len(p.options) for p in scenario.provisions.values()], dtype=np.int64),
         **zeros, absent=absent, status_quo=sq, always_needed=always, vetoing=vetoing, veto_provs=veto_provs,
-        terms=terms, draft=draft, aggregation=scenario.aggregation)
+        terms=terms, draft=draft, aggregation=scenario.aggregation, consent=consent)

@@ -13,18 +13,22 @@ Conventions for every kernel:
   :mod:`negosim.engine.compiled`), so sums do not depend on order.
 - ``redA``, ``redB``, ``needA``, ``needB``: per-row bitmasks over parties
   (bit ``p`` set: a red line of ``p`` is crossed / ``p``'s consent is needed).
+- ``touchA``, ``touchB``: per-row bitmasks over the quota consent rules
+  (k_of_n, weighted, double) the row touches; ``rules``: their integer table
+  (:class:`negosim.engine.compiled.Consent`; ``[0, P + 2]`` when there are none).
 - ``always``: bitmask of parties whose consent every package needs.
 - ``thr[P]``: reservation minus the acceptance tolerance
   (:func:`negosim.engine.compiled.thresholds`); a utility is accepted when
   :func:`accepts_scalar` (that is, :func:`negosim.engine.compiled.meets`) holds.
-- ``key``: the party sorting B (one in ``always``), or -1 for none.
+- ``key``: the party sorting B (one in ``always``), or -1 for none. Quota rules
+  make nobody needed on their own, so pruning by the key stays valid.
 
 Example
 -------
 >>> import numpy as np
 >>> uA = np.array([[0.2], [0.6]]); uB = np.array([[0.5], [0.1]])
 >>> z = np.zeros(2, np.int64)
->>> int(zone_counts(uA, z, z, uB, z, z, 1, np.array([0.5]), 0).sum())
+>>> int(zone_counts(uA, z, z, z, uB, z, z, z, 1, np.array([0.5]), np.zeros((0, 3), np.int64), 0).sum())
 3
 """
 
@@ -55,20 +59,40 @@ def _limit(uB, key, need):
 
 
 @njit(cache=True, inline="always")
-def _accept(uA, redA, needA, a, uB, redB, needB, b, always, thr):
+def _accept(uA, redA, needA, touchA, a, uB, redB, needB, touchB, b, always, thr, rules):
+    """Whether the pair is agreed: every needed party accepts, and every touched quota rule is met.
+
+    ``rules[K, P + 2]``: per constraint the members' integer weights, the
+    quota and the rule's bit in ``touchA | touchB`` (see
+    :class:`negosim.engine.compiled.Consent`).
+    """
     m = always | needA[a] | needB[b]
-    if (redA[a] | redB[b]) & m:
+    red = redA[a] | redB[b]
+    if red & m:
         return False
     P = uA.shape[1]
     for p in range(P):
         if (m >> p) & 1:
             if not accepts_scalar(uA[a, p] + uB[b, p], thr[p]):
                 return False
+    t = touchA[a] | touchB[b]
+    if t == 0:
+        return True
+    for k in range(rules.shape[0]):
+        if not (t >> rules[k, P + 1]) & 1:
+            continue
+        s = 0
+        for p in range(P):
+            w = rules[k, p]
+            if w != 0 and not (red >> p) & 1 and accepts_scalar(uA[a, p] + uB[b, p], thr[p]):
+                s += w
+        if s < rules[k, P]:
+            return False
     return True
 
 
 @njit(parallel=True, cache=True)
-def zone_counts(uA, redA, needA, uB, redB, needB, always, thr, key):
+def zone_counts(uA, redA, needA, touchA, uB, redB, needB, touchB, always, thr, rules, key):
     """Number of zone members ``(a, b)`` for each row ``a`` of A."""
     nA = uA.shape[0]
     out = np.zeros(nA, np.int64)
@@ -76,27 +100,27 @@ def zone_counts(uA, redA, needA, uB, redB, needB, always, thr, key):
         lim = uB.shape[0] if key < 0 else _limit(uB, key, thr[key] - uA[a, key])
         c = 0
         for b in range(lim):
-            if _accept(uA, redA, needA, a, uB, redB, needB, b, always, thr):
+            if _accept(uA, redA, needA, touchA, a, uB, redB, needB, touchB, b, always, thr, rules):
                 c += 1
         out[a] = c
     return out
 
 
 @njit(parallel=True, cache=True)
-def zone_distance_counts(uA, redA, needA, dA, uB, redB, needB, dB, always, thr, key, maxd):
+def zone_distance_counts(uA, redA, needA, touchA, dA, uB, redB, needB, touchB, dB, always, thr, rules, key, maxd):
     """Zone members of each row of A by distance ``dA[a] + dB[b]`` (shape ``[nA, maxd + 1]``)."""
     nA = uA.shape[0]
     out = np.zeros((nA, maxd + 1), np.int64)
     for a in prange(nA):
         lim = uB.shape[0] if key < 0 else _limit(uB, key, thr[key] - uA[a, key])
         for b in range(lim):
-            if _accept(uA, redA, needA, a, uB, redB, needB, b, always, thr):
+            if _accept(uA, redA, needA, touchA, a, uB, redB, needB, touchB, b, always, thr, rules):
                 out[a, dA[a] + dB[b]] += 1
     return out
 
 
 @njit(parallel=True, cache=True)
-def zone_pairs(uA, redA, needA, uB, redB, needB, always, thr, key, counts):
+def zone_pairs(uA, redA, needA, touchA, uB, redB, needB, touchB, always, thr, rules, key, counts):
     """Every zone member as ``(a, b)`` rows, given ``counts`` from :func:`zone_counts`."""
     nA = uA.shape[0]
     start = np.zeros(nA + 1, np.int64)
@@ -107,7 +131,7 @@ def zone_pairs(uA, redA, needA, uB, redB, needB, always, thr, key, counts):
         lim = uB.shape[0] if key < 0 else _limit(uB, key, thr[key] - uA[a, key])
         k = start[a]
         for b in range(lim):
-            if _accept(uA, redA, needA, a, uB, redB, needB, b, always, thr):
+            if _accept(uA, redA, needA, touchA, a, uB, redB, needB, touchB, b, always, thr, rules):
                 out[k, 0] = a
                 out[k, 1] = b
                 k += 1
@@ -127,7 +151,7 @@ def _nash(uA, a, uB, b, res, power, vetoing):
 
 
 @njit(parallel=True, cache=True)
-def top_at_distance(uA, redA, needA, dA, idxA, uB, redB, needB, dB, idxB, always, thr, key,
+def top_at_distance(uA, redA, needA, touchA, dA, idxA, uB, redB, needB, touchB, dB, idxB, always, thr, rules, key,
                     dist, res, power, vetoing, K):
     """For each row of A, its best ``K`` zone partners at exact distance ``dist``.
 
@@ -144,7 +168,7 @@ def top_at_distance(uA, redA, needA, dA, idxA, uB, redB, needB, dB, idxB, always
         for b in range(lim):
             if dA[a] + dB[b] != dist:
                 continue
-            if not _accept(uA, redA, needA, a, uB, redB, needB, b, always, thr):
+            if not _accept(uA, redA, needA, touchA, a, uB, redB, needB, touchB, b, always, thr, rules):
                 continue
             v = _nash(uA, a, uB, b, res, power, vetoing)
             pos = K

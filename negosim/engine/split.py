@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compiled import CompiledScenario, thresholds
+from .compiled import CompiledScenario, thresholds, touched_rules
 
 #: Largest half, in rows; provisions beyond it are conditioned on.
 MAX_HALF = 1 << 17
@@ -56,7 +56,8 @@ class Half:
 
     ``util[n, P]`` partial utilities; ``red``/``need`` bitmasks over parties;
     ``idx`` the half's part of the package index; ``dist`` its number of
-    provisions that differ from the draft; ``X`` the option indices.
+    provisions that differ from the draft; ``X`` the option indices;
+    ``touch`` bitmasks over the quota consent rules the row touches.
     """
 
     cols: list[int]
@@ -66,6 +67,7 @@ class Half:
     need: np.ndarray
     idx: np.ndarray
     dist: np.ndarray
+    touch: np.ndarray
 
     @property
     def n(self) -> int:
@@ -73,7 +75,7 @@ class Half:
 
     def take(self, rows) -> "Half":
         return Half(self.cols, self.X[rows], self.util[rows], self.red[rows], self.need[rows],
-                    self.idx[rows], self.dist[rows])
+                    self.idx[rows], self.dist[rows], self.touch[rows])
 
 
 @dataclass
@@ -170,7 +172,7 @@ def _bits(flags: np.ndarray) -> np.ndarray:
         # A shift by 64 or more would drop the party silently: refuse instead.
         raise ValueError(f"at most {MAX_PARTIES} parties fit a bitmask (got {flags.shape[0]})")
     out = np.zeros(flags.shape[1], dtype=np.uint64)
-    for p in range(flags.shape[0]):
+    for p in range(flags.shape[0]):  # parties, or consent rules (at most 64 of either)
         out |= flags[p].astype(np.uint64) << np.uint64(p)
     return out.view(np.int64)
 
@@ -190,7 +192,8 @@ def _half(cs: CompiledScenario, cols: list[int], fixed: dict[int, int], count_fi
         for j, o in fixed.items():
             idx = idx + o * strides[j]
             dist = dist + int(o != cs.draft[j])
-    return Half(cols, X, np.ascontiguousarray(util.T), _bits(red), _bits(need), idx, dist.astype(np.int64))
+    touch = _bits(touched_rules(cs, cols, X, fixed, count_fixed))
+    return Half(cols, X, np.ascontiguousarray(util.T), _bits(red), _bits(need), idx, dist.astype(np.int64), touch)
 
 
 def choose_key(cs: CompiledScenario, A: Half, B: Half) -> int:

@@ -188,7 +188,8 @@ def zone_layer(cs: CompiledScenario, pairs, grid: Grid, max_points: int = MAX_PO
         if not (b.A.n and b.B.n):
             continue
         A, B = b.A, b.B
-        counts = kernels.zone_counts(A.util, A.red, A.need, B.util, B.red, B.need, always, thr, b.key)
+        counts = kernels.zone_counts(A.util, A.red, A.need, A.touch, B.util, B.red, B.need, B.touch, always, thr,
+                                     cs.consent.table, b.key)
         if counts.sum() == 0:
             continue
         # Batches of A rows keep the listed pairs within PAIR_BATCH at a time.
@@ -200,8 +201,8 @@ def zone_layer(cs: CompiledScenario, pairs, grid: Grid, max_points: int = MAX_PO
             rows = np.arange(start, end)
             start = end
             Ar = A.take(rows)
-            ab = kernels.zone_pairs(Ar.util, Ar.red, Ar.need, B.util, B.red, B.need, always, thr, b.key,
-                                    counts[rows])
+            ab = kernels.zone_pairs(Ar.util, Ar.red, Ar.need, Ar.touch, B.util, B.red, B.need, B.touch, always, thr,
+                                    cs.consent.table, b.key, counts[rows])
             U = Ar.util[ab[:, 0]] + B.util[ab[:, 1]]
             count += len(U)
             for pq, h in _pair_hists(grid, U, pairs).items():

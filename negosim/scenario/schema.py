@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import math
 import warnings
+from fractions import Fraction
 from typing import Annotated, Any, Iterator, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Tag, Field, StrictBool, StrictInt, field_validator, model_validator
 
 from negosim.errors import NoDealUnusedWarning, PathError, WeightsNormalizedWarning
-from negosim.limits import MAX_PARTIES, MAX_PROTOCOL_COUNT
+from negosim.limits import MAX_CONSENT_RULES, MAX_CONSENT_WEIGHT, MAX_NUMBER, MAX_PARTIES, MAX_PROTOCOL_COUNT
 from .numbers import (BonusNumber, Confidence, CostNumber, Support, DiscountNumber, DriftNumber, FiniteFloat, Number,
                       PositiveNumber, ProbabilityNumber, ReservationNumber, UnitNumber, WeightNumber, bounds_text)
 # The names a scenario may give, from the registries' declarations (importing the protocols
@@ -279,6 +280,143 @@ class NoDeal(BaseModel):
                                         f"units, in {bounds_text('cost')}.")
 
 
+# --------------------------------------------------------------------------- consent rules
+
+def _exact(x: float) -> Fraction:
+    """A number as written in decimal (``0.55`` is 11/20, not its binary neighbour)."""
+    return Fraction(repr(float(x)))
+
+
+class KOfN(BaseModel):
+    """``k`` of the listed parties must accept."""
+
+    model_config = _CFG
+    k: StrictInt = Field(description="How many of the members must accept (1 to their number).")
+    of: list[str] = Field(min_length=1, description="The members, by party id.")
+
+
+class WeightedQuota(BaseModel):
+    """A weighted majority: the accepting members' weights sum to at least the quota."""
+
+    model_config = _CFG
+    quota: FiniteFloat = Field(description="Least total weight of the accepting members (above 0, at most "
+                               "the sum of the weights).")
+    weights: dict[str, FiniteFloat] = Field(min_length=1, description="member -> its weight (above 0).")
+
+
+class DoubleMajority(BaseModel):
+    """Two quotas at once (the EU's qualified majority): of the members, and of their population."""
+
+    model_config = _CFG
+    states: FiniteFloat = Field(description="Least share of the members that must accept, in (0, 1].")
+    population: FiniteFloat = Field(description="Least share of the members' population that the accepting "
+                                    "members must hold, in (0, 1].")
+    population_of: dict[str, FiniteFloat] = Field(min_length=1, description="member -> its population "
+                                                  "(above 0, any unit); the members are these parties.")
+
+
+class RuleKind(BaseModel):
+    """Exactly one of the four kinds of rule."""
+
+    model_config = _CFG
+    unanimity: list[str] | None = Field(None, description="Every listed party must accept.")
+    k_of_n: KOfN | None = Field(None, description="k of the listed parties must accept.")
+    weighted: WeightedQuota | None = Field(None, description="The accepting members' weights reach the quota.")
+    double: DoubleMajority | None = Field(None, description="Shares of the members and of their population.")
+
+    @model_validator(mode="after")
+    def _one(self) -> "RuleKind":
+        given = [k for k in RULE_KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise PathError((), "a rule has exactly one of " + ", ".join(RULE_KINDS)
+                            + (f" (got {', '.join(given)})" if given else " (got none)"))
+        return self
+
+
+#: The kinds of consent rule, in the order the format lists them.
+RULE_KINDS = ("unanimity", "k_of_n", "weighted", "double")
+
+
+class ConsentRule(BaseModel):
+    """Whose consent the packages that move some provisions need, beyond the parties' own vetoes.
+
+    A package *touches* the rule when it takes a non-status-quo option on one
+    of ``provisions`` (``all``: every package touches it); a package that
+    touches it is agreed only if the parties that accept it satisfy it.
+
+    >>> r = ConsentRule.model_validate({"id": "c", "provisions": "all",
+    ...                                 "rule": {"weighted": {"quota": 51, "weights": {"a": 50, "b": 49, "c": 1}}}})
+    >>> r.members(), r.satisfied_by({"a", "c"}), r.satisfied_by({"b", "c"})
+    (['a', 'b', 'c'], True, False)
+    """
+
+    model_config = _CFG
+    id: str = Field(description="Unique among the rules (letters, digits, '_' or '-').")
+    label: str = Field("", description="Short name shown in tables.")
+    description: str = ""
+    provisions: Literal["all"] | list[str] = Field(
+        description="The provisions whose move off the status quo needs this rule, or 'all' (every package).")
+    rule: RuleKind = Field(description="Exactly one of unanimity: [parties], k_of_n: {k, of}, "
+                           "weighted: {quota, weights} or double: {states, population, population_of}.")
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return _check_id(v)
+
+    @property
+    def kind(self) -> str:
+        """``unanimity``, ``k_of_n``, ``weighted`` or ``double``."""
+        return next(k for k in RULE_KINDS if getattr(self.rule, k) is not None)
+
+    def members(self) -> list[str]:
+        """The parties the rule counts, in the order written."""
+        r = self.rule
+        if r.unanimity is not None:
+            return list(r.unanimity)
+        if r.k_of_n is not None:
+            return list(r.k_of_n.of)
+        return list((r.weighted.weights if r.weighted is not None else r.double.population_of))
+
+    def constraints(self) -> list[tuple[dict[str, int], int]]:
+        """The rule as quotas on whole numbers: satisfied when, for every ``(weights, quota)``,
+        the accepting members' weights sum to at least ``quota``.
+
+        Written decimals are read exactly (``0.55`` is 11/20) and scaled to
+        integers, so the engine's sums are exact; a share ``f`` of a total
+        ``T`` becomes the quota ``ceil(f * T)``.
+
+        >>> ConsentRule.model_validate({"id": "q", "provisions": "all", "rule": {"double": {
+        ...     "states": 0.55, "population": 0.65, "population_of": {"a": 83.5, "b": 68.2, "c": 11.8}}}}).constraints()
+        [({'a': 1, 'b': 1, 'c': 1}, 2), ({'a': 835, 'b': 682, 'c': 118}, 1063)]
+        """
+        r = self.rule
+        if r.unanimity is not None:
+            return [({p: 1 for p in r.unanimity}, len(r.unanimity))]
+        if r.k_of_n is not None:
+            return [({p: 1 for p in r.k_of_n.of}, r.k_of_n.k)]
+        if r.weighted is not None:
+            w = {p: _exact(v) for p, v in r.weighted.weights.items()}
+            q = _exact(r.weighted.quota)
+            scale = math.lcm(q.denominator, *(f.denominator for f in w.values()))
+            return [({p: int(f * scale) for p, f in w.items()}, math.ceil(q * scale))]
+        pop = {p: _exact(v) for p, v in r.double.population_of.items()}
+        scale = math.lcm(*(f.denominator for f in pop.values()))
+        ints = {p: int(f * scale) for p, f in pop.items()}
+        return [({p: 1 for p in pop}, math.ceil(_exact(r.double.states) * len(pop))),
+                (ints, math.ceil(_exact(r.double.population) * sum(ints.values())))]
+
+    def satisfied_by(self, accepting) -> bool:
+        """Whether the set of accepting parties satisfies the rule (non-members do not count)."""
+        accepting = set(accepting)
+        return all(sum(w for p, w in weights.items() if p in accepting) >= quota
+                   for weights, quota in self.constraints())
+
+    def touched_by(self, provisions) -> bool:
+        """Whether a package that moves ``provisions`` off their status quo touches the rule."""
+        return self.provisions == "all" or bool(set(self.provisions) & set(provisions))
+
+
 class Effect(BaseModel):
     """A linear effect of a parameter on one numeric field."""
 
@@ -384,6 +522,9 @@ class Scenario(BaseModel):
         "addresses (options marked absent are skipped).")
     no_deal: NoDeal | None = Field(None, description="What fighting on brings: outcomes with probabilities, "
                                    "and each party's cost (for parties whose reservation is no_deal).")
+    consent: list[ConsentRule] = Field([], exclude_if=lambda v: not v, max_length=MAX_CONSENT_RULES,
+                                       description="Consent rules: whose acceptance the packages that move "
+                                       "some provisions need, beyond the parties' vetoes (docs/model.md).")
     parameters: dict[str, Parameter] = Field({}, description="Named knobs with linear effects.")
     protocol: ProtocolSettings | None = Field(None, description="Bargaining settings for negosim run.")
 
@@ -509,6 +650,7 @@ def cross_check(s: Scenario) -> Iterator[PathError]:
             if rl.source is not None and rl.source not in src:
                 yield PathError(("parties", name, "red_lines", i, "source"), _known("source", rl.source, src))
     yield from _check_no_deal(s)
+    yield from _check_consent(s)
     for name, prm in s.parameters.items():
         for i, eff in enumerate(prm.effects):
             try:
@@ -612,6 +754,63 @@ def _check_no_deal(s: Scenario) -> Iterator[PathError]:
     if not users:
         warnings.warn("the no_deal section is unused: no party has reservation: no_deal",
                       NoDealUnusedWarning, stacklevel=2)
+
+
+def _check_consent(s: Scenario) -> Iterator[PathError]:
+    """The consent rules against the provisions and parties; quotas within their ranges."""
+    seen: set[str] = set()
+    for i, rule in enumerate(s.consent):
+        base = ("consent", i)
+        if rule.id in seen:
+            yield PathError(base + ("id",), f"duplicate consent rule id '{rule.id}'")
+        seen.add(rule.id)
+        if isinstance(rule.provisions, list):
+            if not rule.provisions:
+                yield PathError(base + ("provisions",), "needs at least one provision (or 'all')")
+            for k, prov in enumerate(rule.provisions):
+                if prov not in s.provisions:
+                    yield PathError(base + ("provisions", k), _known("provision", prov, s.provisions))
+                elif s.provisions[prov].status_quo is None:
+                    yield PathError(base + ("provisions", k), f"provision '{prov}' has no status-quo option, "
+                                                              "so whether a package moves it is undefined")
+        kind = rule.kind
+        r = getattr(rule.rule, kind)
+        at = base + ("rule", kind)
+        if kind in ("unanimity", "k_of_n"):
+            names = r if kind == "unanimity" else r.of
+            where = at if kind == "unanimity" else at + ("of",)
+            if not names:
+                yield PathError(where, "needs at least one party")
+            for k, name in enumerate(names):
+                if name not in s.parties:
+                    yield PathError(where + (k,), _known("party", name, s.parties))
+                elif name in names[:k]:
+                    yield PathError(where + (k,), f"party '{name}' is listed twice")
+            if kind == "k_of_n" and not 1 <= r.k <= len(r.of):
+                yield PathError(at + ("k",), f"k must be between 1 and the number of members, {len(r.of)} "
+                                             f"(got {r.k})")
+            continue
+        field, amounts = ("weights", r.weights) if kind == "weighted" else ("population_of", r.population_of)
+        for name, w in amounts.items():
+            if name not in s.parties:
+                yield PathError(at + (field, name), _known("party", name, s.parties))
+            elif not 0 < w <= MAX_NUMBER:
+                yield PathError(at + (field, name), f"must be above 0 and at most {MAX_NUMBER:g} (got {w:g})")
+        if kind == "weighted":
+            # In decimals, as the rule is read (0.7 + 0.1 is 0.8 exactly).
+            total = sum((_exact(w) for w in amounts.values() if w > 0), Fraction(0))
+            if not 0 < _exact(r.quota) <= total:
+                yield PathError(at + ("quota",), f"the quota must be above 0 and at most the sum of the weights, "
+                                                 f"{float(total):g} (got {r.quota:g})")
+        else:
+            for share in ("states", "population"):
+                if not 0 < getattr(r, share) <= 1:
+                    yield PathError(at + (share,), f"a share of the members must be in (0, 1] "
+                                                   f"(got {getattr(r, share):g})")
+        if all(0 < w <= MAX_NUMBER for w in amounts.values()):
+            if max(sum(w.values()) for w, _ in rule.constraints()) > MAX_CONSENT_WEIGHT:
+                yield PathError(at + (field,), "the weights have too many decimals to be summed exactly "
+                                               "(write them with fewer digits)")
 
 
 def unused_costs(s: Scenario) -> list[str]:

@@ -261,14 +261,13 @@ def acceptance_probabilities(prep: Prepared, row: dict, seed: int, others=()) ->
     number. ``others`` are further packages (option indices) whose probability
     of unanimous acceptance is returned as a list under ``"others"``.
     """
-    from negosim.engine.compiled import unanimous as all_needed
     from negosim.uncertainty.sampling import accepts_draws, wilson
     ap = prep.applier
     params, overrides = ap.row_arguments(row)
     tables = prep.sampler.tables(prep.draws(seed), params=params, overrides=overrides)
     X = np.stack([ap.draft(row), *others])
     ok, needed = accepts_draws(tables, X)
-    unanimous = all_needed(ok, needed[None])  # [S, packages]
+    unanimous = tables.base.agreed(ok, needed, X)  # [S, packages]
     n = tables.n
     out = {f"p_accepts_{p}": float(ok[:, i, 0].mean()) for i, p in enumerate(prep.parties)}
     k = int(unanimous[:, 0].sum())

@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from negosim.engine.compiled import unanimous as all_needed
 from negosim.errors import NegosimError
 from .sampling import Sampler, Tables, accepts_draws, half_utilities, unanimous_draws, wilson
 
@@ -107,7 +106,7 @@ def package_odds(tables: Tables, packages: dict, confidence: float = 0.95) -> li
         return []
     X = np.stack([np.asarray(packages[n], dtype=np.int64) for n in names])
     ok, needed = accepts_draws(tables, X)
-    unanimous = all_needed(ok, needed[None])
+    unanimous = cs.agreed(ok, needed, X)
     S = tables.n
     out = []
     for i, name in enumerate(names):
@@ -237,7 +236,8 @@ def _block_counts(tables: Tables, b, always: int, thr_all: np.ndarray):
             for lo, hi, out in ((s0, min(s1, h), c1), (max(s0, h), s1, c2)):
                 if lo < hi:
                     unanimous_counts(uA, need, uB, freeB, always, thr, valid, lim[sel], lo - s0, hi - s0, out,
-                                     4 * numba.get_num_threads())
+                                     4 * numba.get_num_threads(), red, A.touch[sel], B.red, B.touch,
+                                     cs.consent.table)
         yield (A.idx[sel, None] + B.idx[None, :]).ravel(), c1.ravel(), c2.ravel()
 
 

@@ -283,6 +283,7 @@ class ZoneTest:
         self.pairs = sum(b.A.n * b.B.n for b in self.blocks)
         self.witnesses = self._witnesses()
         self.witness_needed = stacked_scores(cs, range(cs.n_provisions), self.witnesses)[2]
+        self.witness_touched = cs.touched(self.witnesses)
         if not kept:
             self.blocks = None
 
@@ -293,8 +294,8 @@ class ZoneTest:
         thr = thresholds(cs.reservation)
         U, idx = [], []
         for b in self.blocks:
-            counts = kernels.zone_counts(b.A.util, b.A.red, b.A.need, b.B.util, b.B.red, b.B.need, self.always, thr,
-                                         b.key)
+            counts = kernels.zone_counts(b.A.util, b.A.red, b.A.need, b.A.touch, b.B.util, b.B.red, b.B.need,
+                                         b.B.touch, self.always, thr, cs.consent.table, b.key)
             # The members of the A rows with most members, up to a pool of WITNESS_POOL.
             rows = np.argsort(-counts, kind="stable")
             rows = np.sort(rows[:max(1, int(np.searchsorted(np.cumsum(counts[rows]), WITNESS_POOL)))])
@@ -302,8 +303,8 @@ class ZoneTest:
             if not len(rows):
                 continue
             A = b.A.take(rows)
-            pairs = kernels.zone_pairs(A.util, A.red, A.need, b.B.util, b.B.red, b.B.need, self.always, thr, b.key,
-                                       counts[rows])
+            pairs = kernels.zone_pairs(A.util, A.red, A.need, A.touch, b.B.util, b.B.red, b.B.need, b.B.touch,
+                                       self.always, thr, cs.consent.table, b.key, counts[rows])
             U.append(A.util[pairs[:, 0]] + b.B.util[pairs[:, 1]])
             idx.append(A.idx[pairs[:, 0]] + b.B.idx[pairs[:, 1]])
             if sum(map(len, idx)) >= WITNESS_POOL:
@@ -328,7 +329,8 @@ class ZoneTest:
                               weights=tables["weights"], bonus=tables["bonus"], flags=False)[0]
         # No red line of a needed party fires on a zone member, and red lines depend on no number.
         ok = accepts(util, False, tables["reservation"])
-        return unanimous(ok, self.witness_needed[None]).any(axis=1)
+        return unanimous(ok, self.witness_needed[None], touched=self.witness_touched[None],
+                         consent=self.cs.consent).any(axis=1)
 
     def nonempty(self, tables: dict) -> np.ndarray:
         """``[R]`` bools: whether the zone has a member in each row of ``tables`` (from ``derive``)."""
@@ -364,10 +366,11 @@ class ZoneTest:
                         B = uB[at[r]].T
                         order = np.argsort(-B[:, b.key], kind="stable") if b.key >= 0 else slice(None)
                         B, redB, needB = np.ascontiguousarray(B[order]), b.B.red[order], b.B.need[order]
+                        touchB = b.B.touch[order]
                     else:
-                        A, B, redB, needB = b.A.util, b.B.util, b.B.red, b.B.need
-                    counts = kernels.zone_counts(A, b.A.red, b.A.need, B, redB, needB, self.always, thr[r],
-                                                 b.key)
+                        A, B, redB, needB, touchB = b.A.util, b.B.util, b.B.red, b.B.need, b.B.touch
+                    counts = kernels.zone_counts(A, b.A.red, b.A.need, b.A.touch, B, redB, needB, touchB, self.always,
+                                                 thr[r], cs.consent.table, b.key)
                     out[r] = bool(counts.any())
         return out
 
@@ -380,8 +383,9 @@ class ZoneTest:
         for r in np.flatnonzero(~done):
             cs = with_numbers(self.cs, r, **dict(tables))
             for b in blocks(cs, self.plan):
-                if b.A.n and b.B.n and kernels.zone_counts(b.A.util, b.A.red, b.A.need, b.B.util, b.B.red,
-                                                           b.B.need, self.always, thr[r], b.key).any():
+                if b.A.n and b.B.n and kernels.zone_counts(b.A.util, b.A.red, b.A.need, b.A.touch, b.B.util, b.B.red,
+                                                           b.B.need, b.B.touch, self.always, thr[r],
+                                                           cs.consent.table, b.key).any():
                     out[r] = True
                     break
         return out

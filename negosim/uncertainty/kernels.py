@@ -17,6 +17,8 @@ Conventions:
   ``b`` (so, unless ``a`` or ``always`` needs it, ``p`` need not accept).
 - ``valid[a, b]``: 0 when the pair crosses a red line of a party whose consent
   it needs (never accepted, whatever the numbers).
+- ``touchA``, ``touchB``, ``rules``: the quota consent rules each row touches
+  (bitmasks) and their integer table (see :func:`_rules_met`).
 - ``lim[a]``: only the first ``lim[a]`` rows of B can pair with ``a`` (see
   :func:`negosim.uncertainty.acceptance` for how B is ordered so that this holds).
 
@@ -29,8 +31,9 @@ Example
 >>> import numpy as np
 >>> uA = np.array([[[0.2, 0.6]]]); uB = np.array([[[0.5, 0.1]]])   # one draw, one party
 >>> out = np.zeros((2, 2), np.int32)
->>> unanimous_counts(uA, np.zeros(2, np.int64), uB, np.zeros((1, 2), np.uint8), 1,
-...                  np.array([[0.5]]), np.ones((2, 2), np.uint8), np.array([2, 2]), 0, 1, out, 2)
+>>> z = np.zeros(2, np.int64)
+>>> unanimous_counts(uA, z, uB, np.zeros((1, 2), np.uint8), 1, np.array([[0.5]]), np.ones((2, 2), np.uint8),
+...                  np.array([2, 2]), 0, 1, out, 2, z, z, z, z, np.zeros((0, 3), np.int64))
 >>> out.tolist()
 [[1, 0], [1, 1]]
 """
@@ -46,13 +49,40 @@ from negosim.engine.kernels import accepts_scalar
 TILE_BYTES = 1 << 18
 
 
+@njit(cache=True, inline="always")
+def _rules_met(uA, uB, thr, s, a, b, red, t, rules):
+    """Whether the pair meets, in draw ``s``, every quota consent rule of the mask ``t`` it touches.
+
+    ``rules[K, P + 2]``: per constraint the members' integer weights, the quota and
+    the rule's bit (:class:`negosim.engine.compiled.Consent`); ``red``: the parties
+    whose red lines the pair crosses (they do not accept).
+    """
+    P = uB.shape[1]
+    for k in range(rules.shape[0]):
+        if not (t >> rules[k, P + 1]) & 1:
+            continue
+        tot = 0
+        for p in range(P):
+            w = rules[k, p]
+            if w != 0 and not (red >> p) & 1 and accepts_scalar(uB[s, p, b], thr[s, p] - uA[s, p, a]):
+                tot += w
+        if tot < rules[k, P]:
+            return False
+    return True
+
+
 @njit(parallel=True, cache=True)
-def unanimous_counts(uA, needA, uB, freeB, always, thr, valid, lim, s_lo, s_hi, out, n_chunks):
+def unanimous_counts(uA, needA, uB, freeB, always, thr, valid, lim, s_lo, s_hi, out, n_chunks,
+                     redA, touchA, redB, touchB, rules):
     """Add to ``out[a, b]`` the draws ``s_lo <= s < s_hi`` in which the pair is unanimous.
 
     See the module doc for the arguments. Only rows ``b < lim[a]`` are
     visited: the caller orders B so that pairs beyond that prefix can never
-    be unanimous (their counts stay 0). ``out`` is an int32 ``[nA, nB]``
+    be unanimous (their counts stay 0). ``redA``, ``touchA``, ``redB``,
+    ``touchB`` and ``rules``: red-line and touched-rule masks of the rows and
+    the quota consent rules (``[0, P + 2]`` when there are none); a pair that
+    touches a rule counts only in the draws whose accepting parties meet it.
+    ``out`` is an int32 ``[nA, nB]``
     array updated in place. Rows of A are split into ``n_chunks`` parallel
     chunks: each chunk streams all of ``uB`` once per tile of draws, so a few
     large chunks (a small multiple of the thread count) keep memory traffic low.
@@ -121,6 +151,15 @@ def unanimous_counts(uA, needA, uB, freeB, always, thr, valid, lim, s_lo, s_hi, 
                             break  # nobody left to count in this draw
                     if live == 0:
                         continue
+                    if rules.shape[0] > 0:
+                        ta = touchA[a]
+                        for b in range(nb):
+                            x = va[b] if first else ok[b]
+                            t = ta | touchB[b]
+                            if x != 0 and t != 0 and not _rules_met(uA, uB, thr, s, a, b, redA[a] | redB[b], t, rules):
+                                x = np.uint8(0)
+                            ok[b] = x
+                        first = False
                     if first:  # no party's consent is needed by any pair of this row
                         for b in range(nb):
                             row[b] += va[b]

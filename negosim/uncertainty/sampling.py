@@ -453,7 +453,7 @@ def accepts_draws(tables: Tables, X) -> tuple[np.ndarray, np.ndarray]:
 def unanimous_draws(tables: Tables, X) -> np.ndarray:
     """``[S, n]``: whether every party whose consent is needed accepts, per draw."""
     ok, needed = accepts_draws(tables, X)
-    return unanimous(ok, needed[None])
+    return tables.base.agreed(ok, needed, np.asarray(X, dtype=np.int64).reshape(-1, tables.base.n_provisions))
 
 
 # --------------------------------------------------------------------------- confidence

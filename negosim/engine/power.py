@@ -388,57 +388,22 @@ def power_indices(game: SimpleGame) -> PowerIndices:
 # ------------------------------------------------------------------ games from consent rules
 
 
-@dataclass(frozen=True)
-class _Rule:
-    """One consent rule in plain terms: its id, its provisions (None: all) and its game."""
+def _rule(raw: Any) -> Any:
+    """A consent rule as the schema's ``ConsentRule`` (a plain mapping is validated into one), so
+    the rules mean here exactly what they mean to the engine: the same integer quotas
+    (``ConsentRule.constraints``)."""
+    from pydantic import ValidationError
 
-    id: str
-    provisions: frozenset[str] | None
-    kind: str
-    members: tuple[str, ...]
-    weights: dict[str, Fraction]
-    quota: Fraction
-    min_share: Fraction  # share of the members needed (double majority); 0 otherwise
+    from negosim.scenario.schema import ConsentRule
 
-
-def _get(obj: Any, key: str, default: Any = None) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(key, default)
-    return getattr(obj, key, default)
-
-
-def _plain(obj: Any) -> Any:
-    """A pydantic model (the schema's ``ConsentRule``) as plain data; anything else unchanged."""
-    dump = getattr(obj, "model_dump", None)
-    return dump(by_alias=True, exclude_none=True) if callable(dump) else obj
-
-
-def _parse_rule(raw: Any, where: int) -> _Rule:
-    raw = _plain(raw)
-    rid = str(_get(raw, "id", f"rule {where}"))
-    provs = _get(raw, "provisions", "all")
-    provisions = None if provs == "all" else frozenset(provs)
-    spec = _get(raw, "rule")
-    kinds = [k for k in ("unanimity", "k_of_n", "weighted", "double") if _get(spec, k) is not None]
-    if len(kinds) != 1:
-        raise PowerError(f"consent rule '{rid}': the rule must be exactly one of unanimity, k_of_n, "
-                         f"weighted, double")
-    kind = kinds[0]
-    body = _get(spec, kind)
-    if kind == "unanimity":
-        members = tuple(body)
-        return _Rule(rid, provisions, kind, members, {p: Fraction(1) for p in members},
-                     Fraction(len(members)), Fraction(0))
-    if kind == "k_of_n":
-        members = tuple(_get(body, "of"))
-        return _Rule(rid, provisions, kind, members, {p: Fraction(1) for p in members},
-                     _exact(_get(body, "k")), Fraction(0))
-    if kind == "weighted":
-        weights = {p: _exact(w) for p, w in dict(_get(body, "weights")).items()}
-        return _Rule(rid, provisions, kind, tuple(weights), weights, _exact(_get(body, "quota")), Fraction(0))
-    pop = {p: _exact(w) for p, w in dict(_get(body, "population_of")).items()}
-    return _Rule(rid, provisions, kind, tuple(pop), pop, _exact(_get(body, "population")) * sum(pop.values()),
-                 _exact(_get(body, "states")))
+    if isinstance(raw, ConsentRule):
+        return raw
+    try:
+        return ConsentRule.model_validate(raw)
+    except ValidationError as e:
+        rid = raw.get("id", "?") if isinstance(raw, Mapping) else "?"
+        raise PowerError(f"consent rule '{rid}': " + "; ".join(
+            str(err.get("ctx", {}).get("error", err["msg"])) for err in e.errors())) from None
 
 
 def _veto_scope(veto: Any) -> frozenset[str] | None | bool:
@@ -478,33 +443,31 @@ def consent_game(parties: Mapping[str, Any], rules: Sequence[Any], group: Iterab
     grp = None if group is None else frozenset(group)
     vetoers = {p for p, v in parties.items()
                if (scope := _veto_scope(v)) is not False and _touches(scope, grp)}
-    parsed = [_parse_rule(r, i) for i, r in enumerate(rules)]
-    active = [r for r in parsed if _touches(r.provisions, grp)]
+    active = [r for r in map(_rule, rules) if _touches(None if r.provisions == "all" else frozenset(r.provisions), grp)]
     for r in active:
-        unknown = [p for p in r.members if p not in parties]
+        unknown = [p for p in r.members() if p not in parties]
         if unknown:
             raise PowerError(f"consent rule '{r.id}' names {unknown}, not parties of the scenario")
-    # A rule all of whose members must accept is a veto for each; at most one other rule keeps
-    # the game weighted (countable); two or more make it an intersection, enumerated.
-    others = []
+    # Each rule is one or two quotas on whole numbers. A quota that needs every member (a
+    # unanimity, or k = n) is a veto for each; what is left is counted when it is one quota, or
+    # a population quota with a quota on the number of the same members (a double majority),
+    # and enumerated otherwise.
+    quotas = []
     for r in active:
-        if r.kind == "unanimity" or (r.kind == "k_of_n" and r.quota >= len(r.members)):
-            vetoers.update(r.members)
-        else:
-            others.append(r)
-    if len(others) > 1:
-        return _intersection_game(order, vetoers, others)
-    if not others:
+        for weights, quota in r.constraints():
+            if all(w > 0 for w in weights.values()) and quota == sum(weights.values()):
+                vetoers.update(weights)
+            else:
+                quotas.append((weights, quota))
+    if not quotas:
         return weighted_game({}, 0, vetoers=vetoers, parties=order)
-    r = others[0]
-    min_members = math.ceil(r.min_share * len(r.members)) if r.kind == "double" else 0
-    return weighted_game(r.weights, r.quota, min_members=min_members, vetoers=vetoers, parties=order)
-
-
-def _intersection_game(order: tuple[str, ...], vetoers: set[str], rules: list[_Rule]) -> SimpleGame:
-    parts = [weighted_game(r.weights, r.quota,
-                           min_members=math.ceil(r.min_share * len(r.members)) if r.kind == "double" else 0,
-                           parties=order) for r in rules]
+    if len(quotas) == 1:
+        return weighted_game(quotas[0][0], quotas[0][1], vetoers=vetoers, parties=order)
+    if len(quotas) == 2:
+        (w1, q1), (w2, q2) = sorted(quotas, key=lambda wq: set(wq[0].values()) != {1})
+        if set(w1.values()) == {1} and set(w1) == set(w2):
+            return weighted_game(w2, q2, min_members=q1, vetoers=vetoers, parties=order)
+    parts = [weighted_game(w, q, parties=order) for w, q in quotas]
     veto = weighted_game({}, 0, vetoers=vetoers, parties=order)
 
     def win(masks: np.ndarray) -> np.ndarray:
@@ -526,11 +489,10 @@ def consent_power(parties: Mapping[str, Any], rules: Sequence[Any]) -> dict[str,
     {'eu': ['1/3', '1/3', '1/3'], 'deal': ['1/3', '1/3', '1/3']}
     """
     out: dict[str, PowerIndices] = {}
-    for i, raw in enumerate(rules):
-        r = _parse_rule(raw, i)
+    for r in map(_rule, rules):
         if r.id == DEAL:
             raise PowerError(f"consent rule id '{DEAL}' is the name of the whole deal's power; rename the rule")
-        out[r.id] = power_indices(consent_game(parties, rules, r.provisions))
+        out[r.id] = power_indices(consent_game(parties, rules, None if r.provisions == "all" else r.provisions))
     out[DEAL] = power_indices(consent_game(parties, rules, None))
     return out
 

@@ -91,6 +91,10 @@ def package_verdicts(s, package: dict[str, str]) -> dict[str, dict]:
             needed = party.veto == "all"
         else:  # needed when a listed provision leaves its status quo
             needed = any(not s.provisions[prov].options[package[prov]].status_quo for prov in party.veto)
+        # A touched unanimity rule needs each of its members (docs/model.md, "Consent rules").
+        moved = {prov for prov in provs if not s.provisions[prov].options[package[prov]].status_quo}
+        needed = needed or any(r.rule.unanimity is not None and name in r.rule.unanimity
+                               and (r.provisions == "all" or bool(moved & set(r.provisions))) for r in s.consent)
         res = reservation(name, party)
         out[name] = {"utility": u, "red_lines": red, "linkages": fired, "needed": needed,
                      "accepts": not red and float(u) >= res - TOLERANCE, "reservation": res}

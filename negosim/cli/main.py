@@ -24,7 +24,7 @@ from negosim.errors import NegosimError
 
 #: Subcommand modules, in the order ``negosim --help`` lists them.
 COMMAND_MODULES = ["validate", "analyze", "run", "sweep", "explore", "plot", "report", "sources", "compare", "schema",
-                   "import_", "export", "calibrate"]
+                   "import_", "export", "calibrate", "coalitions"]
 
 
 def _showwarning(message, category, filename, lineno, file=None, line=None):

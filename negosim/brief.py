@@ -29,6 +29,15 @@ SOLUTION_TITLES = {"nash": "Nash", "kalai_smorodinsky": "Kalai–Smorodinsky", "
                    "utilitarian": "utilitarian"}
 
 
+def possessive(name: str) -> str:
+    """``name``'s, or ``name``' for a plural ending in s ("European allies'").
+
+    >>> possessive("Kyiv"), possessive("European allies")
+    ("Kyiv's", "European allies'")
+    """
+    return f"{name}'" if name.endswith("s") and not name.endswith("ss") and " " in name else f"{name}'s"
+
+
 def party_label(scenario, party: str) -> str:
     """A party's label, else its id.
 
@@ -98,23 +107,23 @@ def number_label(scenario, path: tuple) -> str:
             who = party_label(scenario, path[1])
             what = path[2]
             if what == "reservation":
-                return f"{who}'s fallback"
+                return f"{possessive(who)} fallback"
             if what == "weights":
-                return f"{who}'s weight of {provision_label(scenario, path[3])}"
+                return f"{possessive(who)} weight of {provision_label(scenario, path[3])}"
             if what == "values":
-                return f"{who}'s value of {option_text(scenario, path[3], path[4])}"
+                return f"{possessive(who)} value of {option_text(scenario, path[3], path[4])}"
             if what == "linkages":
                 lk = scenario.parties[path[1]].linkages[path[3]]
                 when = " with ".join(option_text(scenario, p, o if isinstance(o, str) else " or ".join(o))
                                      for p, o in lk.when.items())
-                return f"{who}'s bonus for {when}"
+                return f"{possessive(who)} bonus for {when}"
             if what in ("power", "discount", "drift"):
-                return f"{who}'s {what}"
+                return f"{possessive(who)} {what}"
         if path[:2] == ("no_deal", "outcomes"):
             out = scenario.no_deal.outcomes[path[2]]
             return f"the chance of '{out.label or out.id}' if fighting goes on"
         if path[:2] == ("no_deal", "cost"):
-            return f"{party_label(scenario, path[2])}'s cost of fighting on"
+            return f"{possessive(party_label(scenario, path[2]))} cost of fighting on"
         if path[0] == "parameters" and path[2] == "value":
             return scenario.parameters[path[1]].label or path[1]
     except (KeyError, IndexError, AttributeError, TypeError):

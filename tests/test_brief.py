@@ -340,11 +340,13 @@ def test_compare_names_a_changed_number_by_its_label():
     s = load_scenario(ROUNDS[0]).scenario
     out = s.no_deal.outcomes
     assert len(out) >= 2
-    assert number_text(s, s, "no_deal.outcomes.1.p") == f"the chance of '{out[1].label}' if fighting goes on"
-    # Another round whose outcome at that place is another one: both are named.
-    other = s.model_copy(update={"no_deal": s.no_deal.model_copy(update={"outcomes": [out[1], out[0], *out[2:]]})})
-    both = number_text(s, other, "no_deal.outcomes.0.p")
-    assert out[0].label in both and out[1].label in both
+    key = f"no_deal.outcomes.{out[1].id}.p"  # compare names list items by id (engine/compare.py)
+    assert number_text(s, s, key) == f"the chance of '{out[1].label}' if fighting goes on"
+    # Another round that labels that outcome differently: both labels are given.
+    relabelled = [o.model_copy(update={"label": "Another label"}) if o.id == out[1].id else o for o in out]
+    other = s.model_copy(update={"no_deal": s.no_deal.model_copy(update={"outcomes": relabelled})})
+    both = number_text(s, other, key)
+    assert out[1].label in both and "Another label" in both
     assert number_text(s, s, "parties.ukraine.weights.donbas") == \
         f"{s.parties['ukraine'].label}'s weight of {s.provisions['donbas'].label}"
 

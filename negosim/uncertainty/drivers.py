@@ -56,6 +56,7 @@ import numpy as np
 
 from negosim.engine.compiled import (NumberLayout, accepts, as_scenario, compile_scenario, stacked_scores,
                                      thresholds, unanimous)
+from negosim.brief import possessive
 from negosim.errors import NegosimError
 
 #: Trial values per side of a range when scanning verdicts (cheap: one package per row).
@@ -159,13 +160,13 @@ class Headline:
     def subject(self) -> str:
         """The result in words: "Russia's rejection of the draft", "the zone of agreement (55 packages)"."""
         if self.kind == "zone":
-            return (f"the zone of agreement ({self.zone_size:,} packages)" if self.now
+            return (f"the zone of agreement ({self.zone_size:,} package{'s' if self.zone_size != 1 else ''})" if self.now
                     else "the empty zone of agreement")
         what = "the draft" if self.kind == "draft" else "the Nash point"
         if self.now is None:
-            return f"{self.label}'s verdict on {what}"
+            return f"{possessive(self.label)} verdict on {what}"
         aside = "" if self.needed is not False else " (its consent is not needed)"
-        return f"{self.label}'s {'acceptance' if self.now else 'rejection'} of {what}{aside}"
+        return f"{possessive(self.label)} {'acceptance' if self.now else 'rejection'} of {what}{aside}"
 
     def effect(self) -> str:
         """What the closest driver's flip does, in words."""

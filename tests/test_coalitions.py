@@ -127,3 +127,36 @@ def test_cli_json_and_text(tmp_path):
     assert [c["parties"] for c in out["coalitions"]] == [["ua"], ["ru"], ["eu"]]
     r = run_cli("coalitions", str(path))
     assert r.returncode == 0 and "Without eu" in r.stdout and "no deal among the others" in r.stdout
+
+
+def test_power_of_the_textbook_weighted_game_in_the_coalitions_output(tmp_path, monkeypatch, capsys):
+    # The weighted game [51; 50, 49, 1] as a consent rule over the one provision, nobody with a
+    # veto: Shapley-Shubik 2/3, 1/6, 1/6; Banzhaf normalised 3/5, 1/5, 1/5 (by hand: a is pivotal
+    # in 4 of 6 orders; swings a 3, b 1, c 1).
+    parties = {name: {"veto": "none", "reservation": 0.5, "weights": {"s": 1},
+                      "values": {"s": {"keep": 0.0, "lift": 1.0}}} for name in "abc"}
+    data = {"negosim": 1, "name": "council", "draft": {"s": "lift"}, "parties": parties,
+            "provisions": {"s": {"label": "S", "options": {"keep": {"label": "K", "status_quo": True},
+                                                           "lift": {"label": "L"}}}},
+            "consent": [{"id": "council", "label": "Council", "provisions": ["s"],
+                         "rule": {"weighted": {"quota": 51, "weights": {"a": 50, "b": 49, "c": 1}}}}]}
+    s = Scenario.model_validate(data)
+    power = coalitions(s)["power"]
+    assert set(power) == {"council", "deal"}
+    for group in ("council", "deal"):
+        got = power[group]
+        assert [round(got[p]["shapley_shubik"], 12) for p in "abc"] == [round(x, 12) for x in (2 / 3, 1 / 6, 1 / 6)]
+        assert [round(got[p]["banzhaf"], 12) for p in "abc"] == [0.6, 0.2, 0.2]
+        assert [got[p]["swings"] for p in "abc"] == [3, 1, 1]
+    path = tmp_path / "council.yaml"
+    import negosim
+    negosim.dump(s, path)
+    res = run_cli("coalitions", str(path), "--json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["power"]["council"]["a"]["swings"] == 3
+    from negosim.cli.commands.coalitions import _print
+    monkeypatch.setenv("COLUMNS", "80")
+    _print(s, coalitions(s))
+    text = capsys.readouterr().out
+    assert "Veto power" in text and "0.667/0.600" in text and "Council" in text
+    assert max(map(len, text.splitlines())) <= 80

@@ -35,11 +35,14 @@ def add_parser(sub) -> None:
                                    "at the status quo, leave their consent out, and analyse what the others "
                                    "can agree: whether a deal exists, the size of that zone and its Nash point. "
                                    "Then say which parties are pivotal for the draft: it is agreed and would "
-                                   "not be if that party rejected it.")
+                                   "not be if that party rejected it. Last, each party's veto power "
+                                   "(Shapley-Shubik and Banzhaf indices, docs/model.md) over each rule's "
+                                   "provisions and over the whole deal.")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--json", action="store_true",
                    help="print {coalitions: [{parties, why, held, space_size, zone_size, deal, nash}], "
-                        "draft: {agreed, pivotal}} as JSON")
+                        "draft: {agreed, pivotal}, power: {GROUP: {PARTY: {shapley_shubik, banzhaf, "
+                        "banzhaf_raw, swings}}}} as JSON (GROUP: a consent rule's id, or deal)")
     add_scenario_args(p)
     p.set_defaults(func=run)
 
@@ -130,7 +133,18 @@ def coalitions(scenario, params: dict[str, float] | None = None) -> dict:
                      "nash": None if nash is None else {"package": nash.package, "utilities": nash.utilities}})
     cs = compile_scenario(scenario, params)
     agreed, piv = pivotal(cs, cs.draft)
-    return {"coalitions": rows, "draft": {"agreed": agreed, "pivotal": piv}}
+    return {"coalitions": rows, "draft": {"agreed": agreed, "pivotal": piv}, "power": power(scenario)}
+
+
+def power(scenario) -> dict:
+    """Shapley-Shubik and Banzhaf power of each party per consent rule's provisions and for the
+    whole deal (``deal``), from :func:`negosim.engine.power.scenario_power`; ``{"error": why}``
+    when the game is too large to compute exactly."""
+    from negosim.engine.power import PowerError, scenario_power
+    try:
+        return {group: ix.as_dict() for group, ix in scenario_power(scenario).items()}
+    except PowerError as e:
+        return {"error": str(e)}
 
 
 def run(args) -> int:
@@ -179,3 +193,43 @@ def _print(scenario, out) -> None:
                   + ", ".join(name(p) for p in d["pivotal"]) + ".")
     else:
         con.print("The draft is agreed and no single party's rejection would undo it.")
+    _print_power(con, scenario, out["power"], name)
+
+
+def _print_power(con, scenario, power, name) -> None:
+    """Veto power: a table with a row per party and a column per group (each cell
+    Shapley-Shubik/Banzhaf), or one wrapped list per group where the table does not fit."""
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+    from negosim.cli.render import fit_table, print_items
+    if "error" in power:
+        con.print(Text(f"Veto power not computed: {power['error']}"))
+        return
+    groups = list(power)
+
+    def group_name(g):  # plain text: escaped where it goes into a table
+        if g == "deal":
+            return "whole deal"
+        rule = next((r for r in scenario.consent if r.id == g), None)
+        return rule.label if rule is not None and rule.label else g
+
+    def plain(p):
+        return scenario.parties[p].label or p
+
+    def cell(g, p):  # one word, so that a column never splits it
+        return f"{power[g][p]['shapley_shubik']:.3f}/{power[g][p]['banzhaf']:.3f}"
+    con.print(Text("Veto power, Shapley-Shubik/Banzhaf (normalised), per consent rule's provisions and for "
+                   "the whole deal (docs/model.md):"), soft_wrap=False)
+    t = Table()
+    t.add_column("party")
+    for g in groups:
+        t.add_column(escape(group_name(g)), justify="right")
+    parties = list(power["deal"])
+    for p in parties:
+        t.add_row(name(p), *[cell(g, p) for g in groups])
+    if fit_table(con, t):
+        con.print(t)
+        return
+    for g in groups:
+        print_items(con, [f"{plain(p)} {cell(g, p)}" for p in parties], f"  {group_name(g)}: ")

@@ -208,3 +208,29 @@ def test_json_contract_keys():
     for r in out["repairs"]:
         assert set(r) >= {"changes", "package", "nash_product"}
     assert len(out["pareto"]) == out["pareto_size"]
+
+
+def test_the_front_is_a_sequence_built_as_it_is_read(monkeypatch):
+    # 8 parties make a large front: building a Solution per member up front cost ~2 s there.
+    import negosim.engine.analysis as an
+    from negosim.engine.random_scenario import random_scenario
+    built = []
+    real = an.Solution
+
+    def counting(*args, **kw):
+        built.append(args[0] if args else kw.get("index"))
+        return real(*args, **kw)
+    monkeypatch.setattr(an, "Solution", counting)
+    a = an.analyze(random_scenario(parties=4, provisions=6, options=3, seed=3, reservation=0.3), top=0,
+                   pareto=True)
+    n_points = sum(v is not None for v in a.solutions.values())
+    assert a.pareto_size == len(a.pareto) > n_points + 5
+    assert len(built) <= n_points  # nothing of the front was built yet
+    # Read: the same packages and utilities as the table, in package-index order.
+    table = a.pareto_table()
+    sols = list(a.pareto)
+    assert [s.index for s in sols] == table["index"].tolist() == sorted(table["index"])
+    for s, (_, row) in zip(sols, table.iterrows()):
+        assert s.utilities == {p: row[p] for p in a.compiled.party_ids}
+        assert s.package == a.compiled.package_dict(a.compiled.space.decode_one(s.index))
+    assert a.pareto[1:3] == sols[1:3] and a.pareto[-1] == sols[-1] and a.pareto == sols

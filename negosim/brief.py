@@ -191,17 +191,21 @@ def rejection(scenario, v, draft: dict[str, str], cs=None, distance=None) -> str
     :class:`~negosim.uncertainty.distance_to_yes.PartyDistance`) the one number that would."""
     parts = [reason_text(scenario, v, draft)]
     best = closest_change(cs, v.party) if cs is not None else None
+    one_change = False
     if best is not None:
-        (prov, opt), margin, ok = best
+        (prov, opt), margin, one_change = best
         text = option_text(scenario, prov, opt)
-        parts.append(f"it would accept with one change, {text}" if ok else
+        parts.append(f"it would accept with one change, {text}" if one_change else
                      f"its best single change, {text}, leaves it {-margin:.3f} short")
     if distance is not None and not distance.accepts:
         f = distance.flip
         if f is not None:
             parts.append(f"it would accept if {number_label(scenario, f.path)} moved from {f.point:.4g} to "
                          f"{f.to:.4g} ({100 * f.share:.0f} % of its evidence range)")
-        elif not v.red_lines:
+        elif not v.red_lines and not (one_change and not hasattr(distance.beyond, "flips")):
+            # A pair of numbers that brings it to yes is said; where no number does but one change
+            # of the text does, the change is the way there and the nearest number stays in the
+            # distance-to-yes section (so the 28-point brief keeps to 12 lines at 80 columns).
             parts.append(beyond_text(scenario, distance.beyond) if distance.beyond is not None else
                          "no single number within its evidence range brings it to yes")
     text = "; ".join(parts)
@@ -217,7 +221,7 @@ def beyond_text(scenario, beyond) -> str:
 
     >>> from negosim.uncertainty.distance_to_yes import Flip, Nearest
     >>> beyond_text(None, Nearest(Flip(("x",), "x", 0.125, 0.2, (0.05, 0.2)), 0.0741))
-    'no one or two numbers within their evidence ranges bring it to yes; the nearest, x at 0.200 (from 0.125, the end of its range), leaves it 0.074 short'
+    'no one or two numbers in their evidence ranges bring it to yes (nearest: x at 0.200, from 0.125, the end of its range, still 0.074 short)'
     """
     def name(f):
         return number_label(scenario, f.path) if scenario is not None else f.name
@@ -227,8 +231,8 @@ def beyond_text(scenario, beyond) -> str:
                 f"{name(f)} from {f.point:.3f} to {f.to:.3f} and {name(g)} from {g.point:.3f} to {g.to:.3f} "
                 f"({100 * beyond.share:.0f} % of each one's range)")
     f = beyond.flip
-    return (f"no one or two numbers within their evidence ranges bring it to yes; the nearest, {name(f)} at "
-            f"{f.to:.3f} (from {f.point:.3f}, the end of its range), leaves it {beyond.shortfall:.3f} short")
+    return (f"no one or two numbers in their evidence ranges bring it to yes (nearest: {name(f)} at "
+            f"{f.to:.3f}, from {f.point:.3f}, the end of its range, still {beyond.shortfall:.3f} short)")
 
 
 def _verdict_sentence(scenario, a) -> str:
@@ -242,7 +246,7 @@ def _verdict_sentence(scenario, a) -> str:
         tail += f"; {and_list(yes)} {'accepts' if len(yes) == 1 else 'accept'}"
     if a.draft_accepted:
         return f"Every needed party accepts the draft: {tail}."
-    return f"The draft is rejected: {tail}."
+    return f"Rejected: {tail}."
 
 
 def _repair_sentence(scenario, a) -> str:

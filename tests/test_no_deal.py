@@ -500,3 +500,19 @@ def test_agreement_with_no_deal_and_parameters(data):
     s = load(data)
     check_reservations(s)
     check_agreement(s, top=3)
+
+
+def test_a_child_that_sets_a_number_reservation_is_not_warned_about_the_parents_cost(tmp_path):
+    # docs/examples/plan28_europe_low.yaml does this: the round's cost for Europe is inherited and
+    # the number reservation replaces the derived one on purpose.
+    parent = tmp_path / "parent.yaml"
+    parent.write_text(HAND)
+    child = tmp_path / "child.yaml"
+    child.write_text("negosim: 1\nextends: parent.yaml\nname: child\nparties:\n  kyiv:\n    reservation: 0.5\n")
+    r = run_cli("validate", str(child))
+    assert r.returncode == 0, r.stderr
+    assert "no_deal.cost.kyiv" not in r.stderr, r.stderr
+    # Written in the same file as the cost, the number reservation is still warned about.
+    both = tmp_path / "both.yaml"
+    both.write_text(HAND.replace("  kyiv:\n    reservation: no_deal", "  kyiv:\n    reservation: 0.5"))
+    assert "no_deal.cost.kyiv" in run_cli("validate", str(both)).stderr

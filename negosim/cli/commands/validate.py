@@ -135,7 +135,18 @@ def warn_unused_costs(loaded) -> int:
     from negosim.errors import UnusedCostWarning
     from negosim.scenario.schema import unused_costs
     from negosim.scenario.yaml_io import error_at
+    from negosim.scenario.yaml_io import locate
+
+    def file_of(path):
+        try:
+            return locate(loaded.node, path).start_mark.name
+        except Exception:  # no node for it (a scenario built in Python): no file to compare
+            return None
     names = unused_costs(loaded.scenario)
+    if loaded.node is not None:
+        # A file that extends a round and sets a party's reservation to a number inherits the
+        # round's cost for that party: the override is the point, not a slip (say nothing).
+        names = [n for n in names if file_of(("no_deal", "cost", n)) == file_of(("parties", n, "reservation"))]
     for name in names:
         message = (f"a cost for '{name}', whose reservation is a number, not no_deal: it is not used "
                    f"(give '{name}' reservation: no_deal, or remove the cost)")

@@ -122,7 +122,7 @@ MAX_TOP = 1000
 #: take about a second at this size; a weighted game of any number of members is counted.
 MAX_POWER_COALITIONS = 2**20
 
-#: Most packages the side-payment analysis scores one by one (negosim.engine.transfers: the zone
-#: with transfers is not additive over provisions, so it is not split in halves; about 3 s per
-#: million packages with four parties, so about 13 s at this limit).
-MAX_TRANSFER_PACKAGES = 1 << 22
+#: Most packages in a space whose zone with transfers is counted (negosim.engine.transfers: half
+#: against half, like the zone; the shipped 127-million-package round takes about 3 s, 3.6 s with
+#: no pruning at all, so about 4 minutes at this limit at worst).
+MAX_TRANSFER_PACKAGES = 1 << 33

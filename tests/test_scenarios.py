@@ -35,7 +35,8 @@ SCENARIOS = ROOT / "scenarios"
 # start with the scenario format's 'negosim:' key.
 FILES = sorted(f for f in SCENARIOS.glob("*.yaml") if "negosim" in (yaml.safe_load(f.read_text(encoding="utf-8")) or {}))
 ROUND_FILES = ["freeze_2025_04.yaml", "ukraine_counter_2025_04.yaml", "plan28_2025_11.yaml",
-               "framework20_2025_12.yaml", "framework20_russia_2025_12.yaml"]
+               "framework20_2025_12.yaml", "framework20_russia_2025_12.yaml",
+               "framework20_assets_2025_12.yaml"]
 IDS = [f.name for f in FILES]
 
 

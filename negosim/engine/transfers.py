@@ -31,9 +31,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit, prange
 
 from negosim.errors import NegosimError
-from .compiled import accepts, compile_scenario, thresholds
+from .compiled import compile_scenario, thresholds
+from .kernels import _limit, accepts_scalar
 
 
 def water_fill(g, v, pi, T) -> np.ndarray:
@@ -77,6 +79,85 @@ def water_fill(g, v, pi, T) -> np.ndarray:
     k = np.where(valid.any(axis=1), K - 1 - np.argmax(valid[:, ::-1], axis=1), -1)
     L = np.where(k >= 0, level[np.arange(n), np.maximum(k, 0)], 0.0)
     return np.maximum(0.0, pi * L[:, None] - a) * (k >= 0)[:, None]
+
+
+# --------------------------------------------------------------------------- over half pairs
+
+@njit(cache=True, inline="always")
+def _buys(uA, redA, needA, availA, a, uB, redB, needB, availB, b, always, thr, value, total):
+    """Whether the pair is in the zone with transfers: the test of :func:`needs`, on one pair.
+
+    Every needed party crosses no red line, and either accepts on its own or has ``v_i > 0``;
+    the units the latter lack, ``(thr_i - u_i) / v_i``, summed in party order, are at most the
+    amount under the pair's option of the transferable provision (``availA[a] & availB[b]``).
+    """
+    m = always | needA[a] | needB[b]
+    if (redA[a] | redB[b]) & m:
+        return False
+    amount = total if availA[a] and availB[b] else 0.0
+    lack = 0.0
+    for p in range(uA.shape[1]):
+        if (m >> p) & 1:
+            u = uA[a, p] + uB[b, p]
+            if not accepts_scalar(u, thr[p]):
+                if value[p] <= 0.0:
+                    return False
+                lack += (thr[p] - u) / value[p]
+                if lack > amount:  # the sum of non-negative terms only grows
+                    return False
+    return True
+
+
+@njit(cache=True, inline="always")
+def _key_limit(uA, a, uB, key, thr, value, total):
+    """Rows of B (sorted descending on ``key``) with which the key party could still be bought.
+
+    The key party accepts with a transfer only when ``u_key >= thr_key - v_key * total``; the
+    margin keeps rounding from dropping a row (extra rows are checked in full).
+    """
+    if key < 0:
+        return uB.shape[0]
+    give = value[key] * total
+    return _limit(uB, key, thr[key] - give - 1e-9 * (1.0 + give) - uA[a, key])
+
+
+@njit(parallel=True, cache=True)
+def transfer_zone_counts(uA, redA, needA, availA, uB, redB, needB, availB, always, thr, value, total, key):
+    """Number of zone-with-transfers members ``(a, b)`` for each row ``a`` of A.
+
+    The conventions of :mod:`negosim.engine.kernels`; ``availA``/``availB`` per-row flags
+    (the amount is split when both are set), ``value[P]`` the values per unit.
+
+    >>> uA = np.array([[0.25], [0.5]]); uB = np.array([[0.5], [0.125]]); z = np.zeros(2, np.int64)
+    >>> t = np.ones(2, np.bool_)  # (0, 1) lacks 0.375 > 0.25; (1, 1) lacks 0.125
+    >>> transfer_zone_counts(uA, z, z, t, uB, z, z, t, 1, np.array([0.75]), np.array([1.0]), 0.25, 0).tolist()
+    [1, 2]
+    """
+    nA = uA.shape[0]
+    out = np.zeros(nA, np.int64)
+    for a in prange(nA):
+        c = 0
+        for b in range(_key_limit(uA, a, uB, key, thr, value, total)):
+            if _buys(uA, redA, needA, availA, a, uB, redB, needB, availB, b, always, thr, value, total):
+                c += 1
+        out[a] = c
+    return out
+
+
+@njit(parallel=True, cache=True)
+def transfer_zone_pairs(uA, redA, needA, availA, uB, redB, needB, availB, always, thr, value, total, key, start):
+    """Every zone-with-transfers member as ``(a, b)`` rows; ``start[nA + 1]``: where each row of A's
+    members begin (the running sum of :func:`transfer_zone_counts` from 0)."""
+    nA = uA.shape[0]
+    out = np.empty((start[nA], 2), np.int64)
+    for a in prange(nA):
+        k = start[a]
+        for b in range(_key_limit(uA, a, uB, key, thr, value, total)):
+            if _buys(uA, redA, needA, availA, a, uB, redB, needB, availB, b, always, thr, value, total):
+                out[k, 0] = a
+                out[k, 1] = b
+                k += 1
+    return out
 
 
 @dataclass
@@ -188,23 +269,97 @@ class TransferAnalysis:
                 "nash": None if self.nash is None else self.nash.to_json()}
 
 
-def analyze_transfers(scenario, cs=None, params: dict[str, float] | None = None,
-                      max_packages: int | None = None, chunk: int = 1 << 16) -> TransferAnalysis | None:
-    """The zone with transfers and the Nash point with transfers, over the whole space (None
-    when no provision is transferable).
+def _avail(tr: "Transfer", h, fixed: dict[int, int] | None) -> np.ndarray:
+    """Per row of a half, whether its option of the transferable provision allows the split
+    (``fixed``: the block's conditioning assignment, given for the half that counts it)."""
+    if tr.j in h.cols:
+        return tr.available[h.X[:, h.cols.index(tr.j)]]
+    ok = bool(tr.available[fixed[tr.j]]) if fixed is not None and tr.j in fixed else True
+    return np.full(h.n, ok, dtype=np.bool_)
 
-    Every package is scored by the one scorer (``cs.score``), chunk by chunk. The product is
-    compared through its logarithm; ties go to the lowest package index.
+
+def _flags(masks: np.ndarray, P: int) -> np.ndarray:
+    """``[n]`` int64 bitmasks -> ``[P, n]`` booleans."""
+    return ((masks[None, :] >> np.arange(P, dtype=np.int64)[:, None]) & 1).astype(bool)
+
+
+def analyze_transfers(scenario, cs=None, params: dict[str, float] | None = None,
+                      max_packages: int | None = None, chunk: int = 1 << 21) -> TransferAnalysis | None:
+    """The zone with transfers and the Nash point with transfers, exactly over the whole space
+    (None when no provision is transferable).
+
+    The space is walked half against half like the zone (:func:`negosim.engine.split.blocks`):
+    :func:`transfer_zone_counts` counts the pairs that :func:`needs` would accept, with the key
+    party's threshold lowered by ``v_key * total``; the members (at most ``chunk`` at a time) get
+    their best split from :func:`best_split`. The product is compared through its logarithm;
+    ties go to the lowest package index.
     """
     from negosim.limits import MAX_TRANSFER_PACKAGES
+    from .split import always_bits, blocks, plan_split
     cs = compile_scenario(scenario, params) if cs is None else cs
     tr = Transfer.of(scenario, cs)
     if tr is None:
         return None
     cap = MAX_TRANSFER_PACKAGES if max_packages is None else max_packages
     if cs.space.size > cap:
-        raise NegosimError(f"side payments are analysed package by package: {cs.space.size:,} packages are more "
-                           f"than {cap:,}")
+        raise NegosimError(f"side payments: {cs.space.size:,} packages are more than {cap:,}")
+    if getattr(getattr(cs, "consent", None), "n_rules", 0):
+        raise NegosimError("side payments with k_of_n, weighted or double consent rules are not supported")
+    bargainers = cs.vetoing.copy() if cs.vetoing.any() else np.ones(cs.n_parties, dtype=bool)
+    thr, always, P = thresholds(cs.reservation), always_bits(cs), cs.n_parties
+    value = np.ascontiguousarray(tr.value, dtype=np.float64)
+    zone, best, best_at = 0, -np.inf, None
+    for b in blocks(cs, plan_split(cs)):
+        if not (b.A.n and b.B.n):
+            continue
+        availA, availB = _avail(tr, b.A, b.fixed), _avail(tr, b.B, None)
+        args = (b.A.util, b.A.red, b.A.need, availA, b.B.util, b.B.red, b.B.need, availB, always, thr, value,
+                tr.total, b.key)
+        counts = transfer_zone_counts(*args)
+        zone += int(counts.sum())
+        # Rows of A in runs of at most ``chunk`` members (a single row may exceed it).
+        cum = np.concatenate([[0], np.cumsum(counts)])
+        lo = 0
+        while lo < len(counts):
+            hi = max(lo + 1, int(np.searchsorted(cum, cum[lo] + chunk, side="right")) - 1)
+            if cum[hi] == cum[lo]:
+                lo = hi
+                continue
+            sub = b.A.take(np.arange(lo, hi))
+            pairs = transfer_zone_pairs(sub.util, sub.red, sub.need, availA[lo:hi], *args[4:], cum[lo:hi + 1] - cum[lo])
+            pa, pb = pairs[:, 0], pairs[:, 1]
+            util = (sub.util[pa] + b.B.util[pb]).T
+            red = _flags(sub.red[pa] | b.B.red[pb], P)
+            needed = _flags(sub.need[pa] | b.B.need[pb], P) | cs.always_needed[:, None]
+            amount = np.where(availA[lo:hi][pa] & availB[pb], tr.total, 0.0)
+            split, log_nash, _ = best_split(util, red, needed, cs.reservation, cs.power, bargainers, value, amount)
+            top = float(log_nash.max())
+            if top > -np.inf and top >= best:
+                idx = sub.idx[pa] + b.B.idx[pb]
+                k = int(np.flatnonzero(log_nash == top)[np.argmin(idx[log_nash == top])])
+                if top > best or idx[k] < best_at[0]:
+                    best, best_at = top, (int(idx[k]), split[:, k], util[:, k])
+            lo = hi
+    nash = None
+    if best_at is not None:
+        index, split, util = best_at
+        with_t = util + tr.value * split
+        nash = TransferPoint(index, cs.package_dict(cs.space.decode_one(index)),
+                             {p: float(v) for p, v in zip(cs.party_ids, split)},
+                             {p: float(u) for p, u in zip(cs.party_ids, with_t)}, float(np.exp(best)))
+    return TransferAnalysis(tr.provision, tr.unit, tr.total, zone, nash)
+
+
+def scored_transfers(scenario, cs=None, params: dict[str, float] | None = None, chunk: int = 1 << 16) -> TransferAnalysis | None:
+    """:func:`analyze_transfers` package by package, for small spaces and the tests.
+
+    Every package is scored by the one scorer (``cs.score``), chunk by chunk: no halves, no
+    pruning, so it checks the kernels (about 3 s per million packages with four parties).
+    """
+    cs = compile_scenario(scenario, params) if cs is None else cs
+    tr = Transfer.of(scenario, cs)
+    if tr is None:
+        return None
     if getattr(getattr(cs, "consent", None), "n_rules", 0):
         raise NegosimError("side payments with k_of_n, weighted or double consent rules are not supported")
     bargainers = cs.vetoing.copy() if cs.vetoing.any() else np.ones(cs.n_parties, dtype=bool)

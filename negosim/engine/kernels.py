@@ -59,6 +59,29 @@ def _limit(uB, key, need):
 
 
 @njit(cache=True, inline="always")
+def quota_rules_met(rules, t, accepting):
+    """Whether every quota consent rule whose bit is in ``t`` is met by the parties of ``accepting``.
+
+    The one check of the quota rules (k_of_n, weighted, double), compiled into every
+    kernel that needs it (here and in uncertainty/kernels.py), each of which builds
+    ``accepting`` (bit ``p``: party ``p`` accepts) from its own layout of utilities.
+    ``rules[K, P + 2]``: per constraint the members' integer weights, the quota and
+    the rule's bit (:class:`negosim.engine.compiled.Consent`).
+    """
+    P = rules.shape[1] - 2
+    for k in range(rules.shape[0]):
+        if not (t >> rules[k, P + 1]) & 1:
+            continue
+        s = 0
+        for p in range(P):
+            if (accepting >> p) & 1:
+                s += rules[k, p]
+        if s < rules[k, P]:
+            return False
+    return True
+
+
+@njit(cache=True, inline="always")
 def _accept(uA, redA, needA, touchA, a, uB, redB, needB, touchB, b, always, thr, rules):
     """Whether the pair is agreed: every needed party accepts, and every touched quota rule is met.
 
@@ -78,17 +101,11 @@ def _accept(uA, redA, needA, touchA, a, uB, redB, needB, touchB, b, always, thr,
     t = touchA[a] | touchB[b]
     if t == 0:
         return True
-    for k in range(rules.shape[0]):
-        if not (t >> rules[k, P + 1]) & 1:
-            continue
-        s = 0
-        for p in range(P):
-            w = rules[k, p]
-            if w != 0 and not (red >> p) & 1 and accepts_scalar(uA[a, p] + uB[b, p], thr[p]):
-                s += w
-        if s < rules[k, P]:
-            return False
-    return True
+    acc = 0
+    for p in range(P):
+        if not (red >> p) & 1 and accepts_scalar(uA[a, p] + uB[b, p], thr[p]):
+            acc |= 1 << p
+    return quota_rules_met(rules, t, acc)
 
 
 @njit(parallel=True, cache=True)

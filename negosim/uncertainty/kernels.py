@@ -43,7 +43,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from negosim.engine.kernels import accepts_scalar
+from negosim.engine.kernels import accepts_scalar, quota_rules_met
 
 #: Bytes of ``uB`` (and ``freeB``) a tile of draws should occupy: well inside a core's L2.
 TILE_BYTES = 1 << 18
@@ -57,18 +57,11 @@ def _rules_met(uA, uB, thr, s, a, b, red, t, rules):
     the rule's bit (:class:`negosim.engine.compiled.Consent`); ``red``: the parties
     whose red lines the pair crosses (they do not accept).
     """
-    P = uB.shape[1]
-    for k in range(rules.shape[0]):
-        if not (t >> rules[k, P + 1]) & 1:
-            continue
-        tot = 0
-        for p in range(P):
-            w = rules[k, p]
-            if w != 0 and not (red >> p) & 1 and accepts_scalar(uB[s, p, b], thr[s, p] - uA[s, p, a]):
-                tot += w
-        if tot < rules[k, P]:
-            return False
-    return True
+    acc = 0
+    for p in range(uB.shape[1]):
+        if not (red >> p) & 1 and accepts_scalar(uB[s, p, b], thr[s, p] - uA[s, p, a]):
+            acc |= 1 << p
+    return quota_rules_met(rules, t, acc)
 
 
 @njit(parallel=True, cache=True)

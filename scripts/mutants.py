@@ -75,7 +75,7 @@ MUTANTS: list[Mutant] = [
             ("negosim/engine/compiled.py", "    return u >= thr\n", "    return u > thr\n")),
            AGREEMENT),
     Mutant("b-half-red-lines-ignored-for-list-veto", "red lines in the B half ignored for a party with a veto list",
-           (("negosim/engine/kernels.py", "if (redA[a] | redB[b]) & m:", "if (redA[a] | (redB[b] & always)) & m:"),),
+           (("negosim/engine/kernels.py", "red = redA[a] | redB[b]", "red = redA[a] | (redB[b] & always)"),),
            AGREEMENT),
     Mutant("list-refs-first-option-only", "list-valued option references keeping only their first option",
            (("negosim/engine/compiled.py", "for o in ([ref] if isinstance(ref, str) else ref):",

@@ -610,19 +610,36 @@ def _per_addressed_weight(num, den) -> np.ndarray:
     return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
-def _needed(cs, cols, X, fixed, count_fixed) -> np.ndarray:
-    """``[P, n]``: whose consent the packages need (from vetoes; no number matters)."""
-    needed = np.zeros((cs.n_parties, X.shape[0]), dtype=bool)
+def _touched(cs, by_prov, always, cols, X, fixed, count_fixed) -> np.ndarray:
+    """``[rows, n]``: which rows of a provision set the packages touch (vetoes and quota rules alike).
+
+    Row ``r`` is touched when a package moves a provision ``j`` with
+    ``by_prov[r, j]`` off its status quo (a provision without one,
+    ``status_quo[j] < 0``, is never moved), or when ``always[r]``; the
+    ``fixed`` provisions and ``always`` count only with ``count_fixed``
+    (the half that counts the fixed provisions).
+
+    >>> from negosim.engine.random_scenario import random_scenario
+    >>> cs = compile_scenario(random_scenario(parties=2, provisions=2, options=2, seed=0))
+    >>> by_prov, always = np.array([[True, False], [False, True]]), np.array([False, False])
+    >>> _touched(cs, by_prov, always, [0], np.array([[0], [1]]), {1: 1}, True).astype(int).tolist()
+    [[0, 1], [1, 1]]
+    """
+    out = np.zeros((by_prov.shape[0], X.shape[0]), dtype=bool)
     for k, j in enumerate(cols):
         if cs.status_quo[j] >= 0:
-            moved = X[:, k] != cs.status_quo[j]
-            needed |= cs.veto_provs[:, j:j + 1] & moved[None, :]
+            out |= by_prov[:, j:j + 1] & (X[:, k] != cs.status_quo[j])[None, :]
     if count_fixed:
         for j, o in fixed.items():
             if cs.status_quo[j] >= 0 and o != cs.status_quo[j]:
-                needed |= cs.veto_provs[:, j:j + 1]
-        needed |= cs.always_needed[:, None]
-    return needed
+                out |= by_prov[:, j:j + 1]
+        out |= always[:, None]
+    return out
+
+
+def _needed(cs, cols, X, fixed, count_fixed) -> np.ndarray:
+    """``[P, n]``: whose consent the packages need (from vetoes; no number matters)."""
+    return _touched(cs, cs.veto_provs, cs.always_needed, cols, X, fixed, count_fixed)
 
 
 def touched_rules(cs, cols, X, fixed: dict[int, int] | None = None, count_fixed: bool = True) -> np.ndarray:
@@ -641,19 +658,7 @@ def touched_rules(cs, cols, X, fixed: dict[int, int] | None = None, count_fixed:
     fixed = fixed or {}
     cols = list(cols)
     X = np.asarray(X, dtype=np.int64).reshape(-1, len(cols)) if cols else np.zeros((max(len(X), 1), 0), np.int64)
-    c = cs.consent
-    out = np.zeros((c.n_rules, X.shape[0]), dtype=bool)
-    if not c.n_rules:
-        return out
-    for k, j in enumerate(cols):
-        if cs.status_quo[j] >= 0:
-            out |= c.provs[:, j:j + 1] & (X[:, k] != cs.status_quo[j])[None, :]
-    if count_fixed:
-        for j, o in fixed.items():
-            if cs.status_quo[j] >= 0 and o != cs.status_quo[j]:
-                out |= c.provs[:, j:j + 1]
-        out |= c.always[:, None]
-    return out
+    return _touched(cs, cs.consent.provs, cs.consent.always, cols, X, fixed, count_fixed)
 
 
 def _consent_structure(scenario, always, vetoing, veto_provs) -> Consent:

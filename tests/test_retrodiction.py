@@ -222,6 +222,46 @@ def washington_does_not_take_the_counterproposal_as_is(sc) -> bool:
     return not draft_verdicts(sc["counter"])["us"].accepts
 
 
+# Two trade-offs the articles report: which of two provisions a party gives up for the other.
+# They compare weights, which no other fact does (issue 13.7); both weights they turn on were
+# set from these passages, so they are constraints (tests/test_predictions.py), and the trade-offs
+# the articles report whose numbers contradict them are listed in docs/calibration.md.
+
+def changes_between(sc: dict[str, Scenario], before: str, after: str) -> dict[str, str]:
+    """The provisions on which round ``after``'s draft differs from round ``before``'s, with ``after``'s options."""
+    a, b = sc[before].draft, sc[after].draft
+    return {p: b[p] for p in a if a[p] != b[p]}
+
+
+def utilities(s: Scenario, party: str, packages: list[dict[str, str]]) -> list[float]:
+    """``party``'s utility of each package (compiled once: the mutation tests call this often)."""
+    cs = compile_scenario(s)
+    X = np.stack([cs.package_from_dict(p) for p in packages])
+    return [float(u) for u in cs.score(X).util[cs.party_ids.index(party)]]
+
+
+@fact("A001", "In return, Moscow would promise not to attack Ukraine or any other European countries, officials said, "
+              "and would formalize this commitment in law.", guided=True)
+def moscow_gives_its_pledge_for_donbas(sc) -> bool:
+    """In the plan it co-drafted Moscow pledges non-aggression in law in return for all of Donbas: it
+    prefers the 28-point plan to the same plan with both halves of the exchange struck out."""
+    s = sc["plan28"]
+    plan, struck = utilities(s, "russia", [dict(s.draft), dict(s.draft, donbas="kyiv_holds", non_aggression="none")])
+    return plan > struck
+
+
+@fact("A004", "Ukrainian concessions of territory in eastern Donetsk that Russian forces have not yet captured—a demand "
+              "Kyiv has firmly rejected", guided=True)
+def donetsk_is_the_demand_kyiv_minds_most(sc) -> bool:
+    """Of Moscow's demanded changes to the 20-point text (each applied alone), ceding the rest of
+    Donetsk, the one Kyiv has firmly rejected, costs Kyiv the most utility."""
+    s = sc["framework20"]
+    demands = changes_between(sc, "framework20", "framework20_russia")
+    u = utilities(s, "ukraine", [dict(s.draft)] + [dict(s.draft, **{p: o}) for p, o in demands.items()])
+    loss = dict(zip(demands, u[0] - np.array(u[1:])))
+    return all(loss["donbas"] > v for p, v in loss.items() if p != "donbas")
+
+
 FACT_NAMES = [f.name for f in FACTS]
 
 
@@ -326,16 +366,10 @@ def test_fact_holds(rounds, name):
     assert f.check(rounds), f"{f.name} fails ({f.source}: {f.quote!r})"
 
 
-# Known miss: since the values were rescaled to the 0-1 convention (docs/calibration.md), equal
-# weights break no fact. Before, they broke only Washington's verdict on the counterproposal,
-# which (with the no-deal fallbacks) is itself a known miss now. The facts that hold rest on
-# rankings and red lines; none tests the weights.
-EQUAL_WEIGHTS_MISS = pytest.mark.xfail(strict=True, reason=(
-    "no fact that holds depends on the weights: equal weights break none"))
-
-
-@pytest.mark.parametrize("mutation", [pytest.param(m, marks=EQUAL_WEIGHTS_MISS) if m == "equal_weights" else m
-                                      for m in MUTATIONS])
+# Equal weights used to break no fact (since the values were rescaled to the 0-1 convention, every
+# fact that held rested on rankings and red lines). The two trade-off facts (constraints) compare a
+# party's weights on two provisions, so equal weights break both.
+@pytest.mark.parametrize("mutation", list(MUTATIONS))
 def test_mutation_breaks_a_fact(rounds, mutation):
     mutated = {k: MUTATIONS[mutation](s) for k, s in rounds.items()}
     assert mutated != rounds

@@ -20,7 +20,12 @@ An item's ``status`` is ``sourced`` for the first two grades and the grade
 otherwise. Numbers left at the format's neutral default (``power: 1``,
 ``discount: 1``, ``drift: 0``, a parameter's ``value: 0``) state nothing and are
 counted apart as defaults. The **deciding numbers** (:func:`deciding_paths`)
-are counted apart as well. :func:`quote_loads` counts how many numbers each
+are counted apart as well.
+
+The evidence of red lines, options and no-deal outcome packages (what fighting
+on brings: :class:`PackageEntry`, one per ``provision: option`` of an outcome's
+package) is listed beside the numbers, never counted with them.
+:func:`quote_loads` counts how many numbers each
 quote supports (the shipped scenarios allow at most three);
 :func:`warn_unsourced` is the check ``negosim validate`` runs.
 
@@ -53,7 +58,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
 from negosim.errors import UnsourcedWarning, format_path
-from .numbers import GRADES, SUPPORTED, Number, evidence_grade
+from .numbers import GRADES, SUPPORTED, Number, dotted_name, evidence_grade
 
 #: Fields whose format default states nothing when left as is.
 _DEFAULTS = {"power": Number(value=1.0), "discount": Number(value=1.0), "drift": Number(value=0.0),
@@ -110,6 +115,27 @@ class Evidence:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class PackageEntry(Evidence):
+    """One ``provision: option`` of a no-deal outcome's package, with the outcome's evidence.
+
+    Not a number: the evidence backs what fighting on brings, and every entry of
+    one outcome shares it. ``path`` names the outcome by its id
+    (``no_deal.outcomes.front_holds.package.donbas``); an outcome whose package
+    is empty (the status quo everywhere) but which carries evidence is one entry
+    with ``provision`` and ``option`` None and the path ``...package``.
+    """
+
+    outcome: str = ""
+    provision: str | None = None
+    option: str | None = None
+    file: str | None = None
+
+    @property
+    def status(self) -> str:
+        return status_of(self.grade)
+
+
 def count_grades(items) -> dict[str, int]:
     """How many of ``items`` have each grade, every grade of GRADES listed (0 included)."""
     out = dict.fromkeys(GRADES, 0)
@@ -137,6 +163,7 @@ class Report:
     red_lines: list[Evidence] = field(default_factory=list)
     options: list[Evidence] = field(default_factory=list)
     deciding: list[str] = field(default_factory=list)
+    outcome_packages: list[PackageEntry] = field(default_factory=list)
 
     @property
     def numbers(self) -> int:
@@ -189,13 +216,18 @@ class Report:
                 "items": [it.path for it in items]}
 
     def to_json(self) -> dict:
-        """The contract of ``negosim sources --json``."""
+        """The contract of ``negosim sources --json``.
+
+        ``red_lines``, ``options`` and ``outcome_packages`` are evidence that is not a
+        number: no count of the report includes them.
+        """
         return {"numbers": self.numbers, "sourced": self.sourced, "assumptions": self.assumptions,
                 "unsourced": self.unsourced, "share_sourced": self.share_sourced,
                 "grades": self.grades(), "by_party": self.by_party(), "deciding": self.deciding_summary(),
                 "defaults": self.defaults, "items": [it.to_json() for it in self.items],
                 "red_lines": [e.to_json() for e in self.red_lines],
-                "options": [e.to_json() for e in self.options]}
+                "options": [e.to_json() for e in self.options],
+                "outcome_packages": [e.to_json() for e in self.outcome_packages]}
 
 
 def _is_default(path: tuple, num: Number) -> bool:
@@ -257,7 +289,41 @@ def provenance(scenario) -> Report:
     opts = [Evidence(f"provisions.{pid}.options.{oid}", o.source, o.quote, supports=o.supports,
                      grade=evidence_grade(o))
             for pid, prov in s.provisions.items() for oid, o in prov.options.items()]
-    return Report(items, defaults, red, opts, [format_path(p) for p in deciding_paths(s)])
+    return Report(items, defaults, red, opts, [format_path(p) for p in deciding_paths(s)],
+                  package_entries(s, files))
+
+
+def package_entries(scenario, files: dict[str, str] | None = None) -> list[PackageEntry]:
+    """Every entry of every no-deal outcome's package with the outcome's evidence (see :class:`PackageEntry`).
+
+    ``files`` maps source ids to article files (default: the scenario's). A
+    scenario without a ``no_deal`` section has none.
+
+    Example
+    -------
+    >>> from negosim.scenario.schema import Scenario
+    >>> opts = {"a": {"label": "A", "status_quo": True}, "b": {"label": "B"}}
+    >>> s = Scenario.model_validate({"negosim": 1, "name": "toy", "provisions": {"p": {"label": "P", "options": opts}},
+    ...     "parties": {"x": {"reservation": "no_deal", "weights": {"p": 1}, "values": {"p": {"a": 0, "b": 1}}}},
+    ...     "draft": {"p": "b"}, "no_deal": {"cost": {"x": 0}, "outcomes": [
+    ...         {"id": "hold", "p": 0.5}, {"id": "loss", "p": 0.5, "package": {"p": "b"}, "assumption": "a guess"}]}})
+    >>> [(e.path, e.option, e.grade) for e in package_entries(s)]
+    [('no_deal.outcomes.loss.package.p', 'b', 'assumption')]
+    """
+    s = getattr(scenario, "scenario", scenario)
+    if files is None:
+        files = {sid: src.file for sid, src in s.sources.items()}
+    out = []
+    for i, o in enumerate(s.no_deal.outcomes if s.no_deal else ()):
+        grade = evidence_grade(o)
+        # An empty package with evidence still shows that evidence; one with none has nothing to list.
+        entries = list(o.package.items()) or ([(None, None)] if grade != "unsourced" else [])
+        for prov, opt in entries:
+            path = ("no_deal", "outcomes", i, "package") + ((prov,) if prov is not None else ())
+            out.append(PackageEntry(dotted_name(s, path), o.source, o.quote, o.claim, o.confidence, o.assumption,
+                                    o.supports, grade, outcome=o.id, provision=prov, option=opt,
+                                    file=files.get(o.source)))
+    return out
 
 
 def quote_loads(scenario) -> dict[tuple[str, str], list[str]]:

@@ -17,14 +17,18 @@ def add_parser(sub) -> None:
                                    "counts by grade and those of the deciding numbers (reservations or no-deal "
                                    "terms, and each party's three largest weights). Only quotes graded states "
                                    "or implies count as sourced. Numbers left at the format's neutral defaults "
-                                   "are counted apart.")
+                                   "are counted apart. What each outcome of the no_deal section brings (its "
+                                   "package) is listed after the numbers with its evidence, in no count.")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--json", action="store_true",
                    help="print {numbers, sourced, assumptions, unsourced, grades, by_party, deciding, "
-                        "items: [...]} as JSON")
-    p.add_argument("--party", metavar="ID", help="only this party's numbers")
+                        "items: [...], red_lines, options, outcome_packages: [...]} as JSON (the last three "
+                        "are not numbers: in no count, and not filtered)")
+    p.add_argument("--party", metavar="ID",
+                   help="only this party's numbers (outcome packages, no party's, are then not shown)")
     p.add_argument("--status", choices=STATUSES,
-                   help="only numbers with this status (sourced = states or implies) or grade")
+                   help="only numbers (and outcome packages) with this status (sourced = states or "
+                        "implies) or grade")
     p.add_argument("--claims", action="store_true", help="also show what each quote is taken to show")
     p.add_argument("--articles", metavar="DIR",
                    help="folder of the article files (default: the scenario's 'articles' key)")
@@ -48,7 +52,9 @@ def run(args) -> int:
         json.dump(out, sys.stdout, indent=2)
         print()
         return 0
-    _print(ls.scenario, report, items, overused_quotes(ls), args.claims)
+    packages = [] if args.party is not None else \
+        [e for e in report.outcome_packages if args.status is None or args.status in (e.status, e.grade)]
+    _print(ls.scenario, report, items, packages, overused_quotes(ls), args.claims)
     return 0
 
 
@@ -68,7 +74,53 @@ def _counts(grades: dict) -> str:
             f"{grades['assumption']} assumptions, {grades['ungraded']} ungraded, {grades['unsourced']} unsourced")
 
 
-def _print(scenario, report, items, overused, claims: bool) -> None:
+def _evidence_cell(it) -> tuple[str, str]:
+    """The source and the "quote, or why it is assumed" cells of a number or an outcome package."""
+    from rich.markup import escape
+    if it.quote is not None:
+        text = f'"{escape(it.quote)}"'
+        if it.assumption:  # a context quote: the size is still assumed, and why
+            text += f" [yellow]assumed:[/yellow] {escape(it.assumption)}"
+        return escape(it.source), text
+    if it.status == "assumption":
+        return "", escape(it.assumption)
+    return "", "[red]no source and no assumption[/red]"
+
+
+#: Widest the outcome-and-package column of the outcome packages may insist on being (characters).
+_PACKAGE_WIDTH = 28
+
+
+def _package_table(packages, claims: bool):
+    """One row per no-deal outcome: its package entries and their (shared) evidence."""
+    from rich.markup import escape
+    from rich.table import Table
+    t = Table(title="What fighting on brings: the evidence of each no-deal outcome's package (not numbers: "
+                    "in none of the counts below)", title_justify="left")
+    by_outcome: dict[str, list] = {}
+    for e in packages:
+        by_outcome.setdefault(e.outcome, []).append(e)
+    # The outcome id over its entries, one a line: the entries stay whole at 80 columns and the
+    # quote keeps the width that is left.
+    cells = {o: [f"{o}:"] + [f"  {e.provision}={e.option}" if e.provision is not None else "  (status quo)"
+                             for e in entries] for o, entries in by_outcome.items()}
+    widest = max(len(line) for lines in cells.values() for line in lines)
+    t.add_column("outcome: package", overflow="fold", min_width=min(widest, _PACKAGE_WIDTH))
+    t.add_column("grade")
+    t.add_column("source")
+    t.add_column("quote, or why it is assumed", overflow="fold")
+    if claims:
+        t.add_column("claim", overflow="fold")
+    for outcome, entries in by_outcome.items():
+        first = entries[0]  # every entry of an outcome has the outcome's evidence
+        row = [escape("\n".join(cells[outcome])), _GRADE_CELL[first.grade], *_evidence_cell(first)]
+        if claims:
+            row.append(escape(first.claim or ""))
+        t.add_row(*row)
+    return t
+
+
+def _print(scenario, report, items, packages, overused, claims: bool) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -85,20 +137,14 @@ def _print(scenario, report, items, overused, claims: bool) -> None:
     if claims:
         t.add_column("claim", overflow="fold")
     for it in items:
-        if it.quote is not None:
-            text = f'"{escape(it.quote)}"'
-            if it.assumption:  # a context quote: the size is still assumed, and why
-                text += f" [yellow]assumed:[/yellow] {escape(it.assumption)}"
-            src = escape(it.source)
-        elif it.status == "assumption":
-            src, text = "", escape(it.assumption)
-        else:
-            src, text = "", "[red]no source and no assumption[/red]"
+        src, text = _evidence_cell(it)
         row = [escape(it.path), _value(it), _GRADE_CELL[it.grade], src, it.confidence or "", text]
         if claims:
             row.append(escape(it.claim or ""))
         t.add_row(*row)
     con.print(t)
+    if packages:
+        con.print(_package_table(packages, claims))
     grades, d = report.grades(), report.deciding_summary()
     # The summary lines are not wrapped: scripts and tests read each as one line.
     con.print(f"{report.numbers} numbers: {report.sourced} sourced ({100 * report.share_sourced:.1f}%): "

@@ -23,6 +23,7 @@ import textwrap
 
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -92,6 +93,56 @@ def print_ids(con: Console, pairs) -> None:
     print_items(con, [f"{p}={o}" for p, o in pairs], "    --package ", "        ", style="dim", space=False)
 
 
+def _column_padding(table: Table, k: int) -> tuple[int, int]:
+    """``(cells, column)``: the padding, left plus right, that rich adds to each cell of column
+    ``k`` when it draws it, and the padding it adds to a column given a ``width``.
+
+    Both from the table's public settings, as rich 13-15 apply them; they differ only with
+    ``collapse_padding`` (rich takes the left padding off a column of fixed width, and off each
+    cell but the first column's the right padding of its left neighbour).
+
+    >>> _column_padding(Table("a", "b", padding=(0, 2)), 0), _column_padding(Table("a", "b", pad_edge=False), 1)
+    ((4, 4), (1, 1))
+    """
+    _, right, _, left = table.padding
+    first, last = k == 0, k == len(table.columns) - 1
+    cell_left = max(0, left - right) if table.collapse_padding and not first else left
+    col_left = 0 if table.collapse_padding else left
+    if not table.pad_edge:
+        cell_left = 0 if first else cell_left
+        right = 0 if last else right
+    return cell_left + right, col_left + right
+
+
+def measure_columns(con: Console, table: Table) -> tuple[list[Measurement], int]:
+    """Each column's narrowest and widest width with its padding (no word cut at the narrowest),
+    and the width of the table's borders: what rich gives a column when it lays the table out,
+    measured with its public API (:meth:`rich.measure.Measurement.get` on each header, cell and
+    footer that the table shows).
+
+    >>> t = Table("party")
+    >>> t.add_row("United States")
+    >>> con = Console(width=80)
+    >>> measure_columns(con, t)
+    ([Measurement(minimum=8, maximum=15)], 2)
+    """
+    opts = con.options.update(max_width=1 << 20)
+    measures = []
+    for k, c in enumerate(table.columns):
+        cell_pad, col_pad = _column_padding(table, k)
+        if c.width is not None:
+            measures.append(Measurement(c.width + col_pad, c.width + col_pad))
+            continue
+        cells = ([c.header] if table.show_header else []) + list(c.cells) + ([c.footer] if table.show_footer else [])
+        ms = [Measurement.get(con, opts, cell) for cell in cells]
+        m = Measurement(max((x.minimum + cell_pad for x in ms), default=1),
+                        max((x.maximum + cell_pad for x in ms), default=opts.max_width))
+        measures.append(m.clamp(None if c.min_width is None else c.min_width + col_pad,
+                                None if c.max_width is None else c.max_width + col_pad))
+    borders = (2 if table.box and table.show_edge else 0) + (len(table.columns) - 1 if table.box else 0)
+    return measures, borders
+
+
 def fit_table(con: Console, table: Table) -> bool:
     """Give ``table``'s columns widths that fit the console with no word cut; False when none do.
 
@@ -102,16 +153,7 @@ def fit_table(con: Console, table: Table) -> bool:
     space (an imported GENIUS profile name) is one long word: past the width no
     layout keeps it whole, and the caller prints a list instead.
     """
-    # Rich's own measures (private, but the only ones that match how it draws; checked on
-    # rich 13-15). Should a release rename them, rich lays the table out itself: words may
-    # then be cut, but nothing fails.
-    opts = con.options.update(max_width=1 << 20)
-    try:
-        ms = [table._measure_column(con, opts, c) for c in table.columns]
-        extra = table._extra_width
-        pad = [table._get_padding_width(k) for k in range(len(table.columns))]
-    except AttributeError:
-        return True
+    ms, extra = measure_columns(con, table)
     if sum(m.minimum for m in ms) + extra > con.width:
         return False
     if sum(m.maximum for m in ms) + extra <= con.width:
@@ -133,7 +175,7 @@ def fit_table(con: Console, table: Table) -> bool:
             break
         add[k], room = slack[k], room - slack[k]
     for k, (c, m) in enumerate(zip(table.columns, ms)):
-        c.width = m.minimum + add[k] - pad[k]
+        c.width = m.minimum + add[k] - _column_padding(table, k)[1]
     return True
 
 

@@ -109,7 +109,7 @@ def _column_padding(table: Table, k: int) -> tuple[int, int]:
     cell_left = max(0, left - right) if table.collapse_padding and not first else left
     col_left = 0 if table.collapse_padding else left
     if not table.pad_edge:
-        cell_left = 0 if first else cell_left
+        cell_left, col_left = (0, 0) if first else (cell_left, col_left)
         right = 0 if last else right
     return cell_left + right, col_left + right
 

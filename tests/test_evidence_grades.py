@@ -86,7 +86,7 @@ def test_each_grade_is_counted_and_only_states_and_implies_are_sourced():
     out = r.to_json()
     # Every stated number: the four party numbers above plus those left plain (unsourced).
     items = {it["path"]: it for it in out["items"]}
-    want = {p.replace("effects.0", "effects[0]"): g for p, g in SPEC.items()}
+    want = SPEC  # named as calibrate and compare name them: parameter effects by position, dotted
     for path, it in items.items():
         assert it["grade"] == want.get(path, "unsourced"), path
     counted = Counter(want.get(p, "unsourced") for p in items)
@@ -142,7 +142,8 @@ def test_no_deal_deciding_numbers_and_grades():
         pytest.fail(f"the no_deal format is not there yet: {e}")
     out = provenance(s).to_json()
     d = out["deciding"]
-    assert d["items"][:3] == ["no_deal.outcomes[0].p", "no_deal.outcomes[1].p", "no_deal.cost.x"]
+    # Outcomes by id, as calibrate, compare and drivers name them.
+    assert d["items"][:3] == ["no_deal.outcomes.stalemate.p", "no_deal.outcomes.loss.p", "no_deal.cost.x"]
     assert "no_deal.cost.y" not in d["items"] and "parties.y.reservation" in d["items"]
     # x: 2 outcome p's, its cost, 3 weights; y: its reservation, 3 weights (all equal: the first three).
     assert d["items"][3:] == ["parties.x.weights.q", "parties.x.weights.s", "parties.x.weights.r",
@@ -392,7 +393,7 @@ def test_sources_text_shows_the_grade_column_and_both_summary_lines(tmp_path):
                        "4 unsourced.")
     r = run_cli("sources", str(f), "--status", "implies", "--json", timeout=60)
     assert [it["path"] for it in json.loads(r.stdout)["items"]] == [
-        "parties.ukraine.weights.crimea", "parties.europe.weights.crimea", "parameters.pressure.effects[0].per_unit"]
+        "parties.ukraine.weights.crimea", "parties.europe.weights.crimea", "parameters.pressure.effects.0.per_unit"]
 
 
 def test_report_counts_the_honest_grades():

@@ -232,7 +232,10 @@ def test_analyze_runs_and_explains_every_verdict(loaded, name):
 def _check_sources_json(out: dict) -> None:
     assert {"numbers", "sourced", "assumptions", "unsourced", "grades", "items"} <= set(out)
     assert out["unsourced"] == 0 and out["grades"]["ungraded"] == 0
-    assert out["numbers"] == len(out["items"]) == sum(out["grades"].values())
+    # Items marked inert (values a party weighs 0) are listed but in no count but their own.
+    counted = [it for it in out["items"] if not it["inert"]]
+    assert out["numbers"] == len(counted) == sum(out["grades"].values())
+    assert out["inert"] == len(out["items"]) - len(counted)
     # Only states and implies count as sourced: the stated share is the honest one.
     assert out["sourced"] == out["grades"]["states"] + out["grades"]["implies"]
     assert out["share_sourced"] == out["sourced"] / out["numbers"]

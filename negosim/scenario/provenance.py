@@ -22,6 +22,29 @@ otherwise. Numbers left at the format's neutral default (``power: 1``,
 counted apart as defaults. The **deciding numbers** (:func:`deciding_paths`)
 are counted apart as well.
 
+**Inert numbers** (:func:`inert_paths`) decide nothing in the round and are in
+no count (``numbers``, ``sourced``, ``assumptions``, ``unsourced``, the shares,
+the grades, by party, deciding); they stay in the items, marked ``inert``. The
+rule follows the compiled tables (:meth:`NumberLayout.derive
+<negosim.engine.compiled.NumberLayout.derive>`): a value enters a utility only
+as ``weight * value``, the weight clipped at 0 and rescaled. So a value
+``parties.P.values.PROV.OPT`` is inert exactly when P's weight of PROV is 0 in
+every draw: every value it can take is 0 (a plain 0, or a range from 0 to 0;
+no distribution reaching above 0) and no parameter effect targets it; and when P has a ratifier with its own weights
+(the ratifier scores with P's values), the ratifier's weight of PROV is 0 in
+the same sense. A ranged weight (even one whose point is 0) is not 0 in every
+draw, so its values count. A weight is never inert (it is what says the
+provision does not matter); red lines, linkages and no-deal terms do not
+depend on values. "In the round" is the file with its parameters: a sweep axis
+that sets such a weight (a separate file) makes the values count again.
+:func:`quote_loads` still counts inert numbers (a quote cited for them is still
+cited).
+
+Every path is named as the other commands name it
+(:func:`~negosim.scenario.numbers.dotted_name`): no-deal outcomes and
+linkages by id (``no_deal.outcomes.front_holds.p``), parameter effects by
+position (``parameters.pressure.effects.0.per_unit``).
+
 The evidence of red lines, options and no-deal outcome packages (what fighting
 on brings: :class:`PackageEntry`, one per ``provision: option`` of an outcome's
 package) is listed beside the numbers, never counted with them.
@@ -57,7 +80,7 @@ import warnings
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
-from negosim.errors import UnsourcedWarning, format_path
+from negosim.errors import UnsourcedWarning
 from .numbers import GRADES, SUPPORTED, Number, dotted_name, evidence_grade
 
 #: Fields whose format default states nothing when left as is.
@@ -93,6 +116,7 @@ class Item:
     assumption: str | None = None
     supports: str | None = None
     grade: str = "unsourced"  # one of GRADES
+    inert: bool = False  # decides nothing in this round (module doc): in no count
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -147,16 +171,20 @@ def count_grades(items) -> dict[str, int]:
 def owner(path: str) -> str:
     """Whose number a dotted path is: the party, or ``parameters`` / ``no_deal``.
 
-    >>> owner("parties.us.weights.donbas"), owner("parameters.pressure.effects[0].per_unit"), owner("no_deal.cost.us")
+    >>> owner("parties.us.weights.donbas"), owner("parameters.pressure.effects.0.per_unit"), owner("no_deal.cost.us")
     ('us', 'parameters', 'no_deal')
     """
     parts = path.split(".")
-    return parts[1] if parts[0] == "parties" and len(parts) > 1 else parts[0].split("[")[0]
+    return parts[1] if parts[0] == "parties" and len(parts) > 1 else parts[0]
 
 
 @dataclass
 class Report:
-    """Result of :func:`provenance`; ``deciding`` holds the dotted paths of the deciding numbers."""
+    """Result of :func:`provenance`; ``deciding`` holds the dotted paths of the deciding numbers.
+
+    ``items`` lists every stated number, the inert ones too; every count is of
+    :attr:`counted` (the items that are not inert).
+    """
 
     items: list[Item]
     defaults: list[str]
@@ -166,11 +194,21 @@ class Report:
     outcome_packages: list[PackageEntry] = field(default_factory=list)
 
     @property
+    def counted(self) -> list[Item]:
+        """The items that are not inert: what every count counts."""
+        return [it for it in self.items if not it.inert]
+
+    @property
     def numbers(self) -> int:
-        return len(self.items)
+        return len(self.counted)
+
+    @property
+    def inert(self) -> int:
+        """Numbers that decide nothing in this round (see the module doc), in no other count."""
+        return len(self.items) - self.numbers
 
     def _count(self, *statuses: str) -> int:
-        return sum(it.status in statuses for it in self.items)
+        return sum(it.status in statuses for it in self.counted)
 
     @property
     def sourced(self) -> int:
@@ -193,22 +231,22 @@ class Report:
         return self.sourced / self.numbers if self.numbers else 1.0
 
     def unsourced_paths(self) -> list[str]:
-        return [it.path for it in self.items if it.status == "unsourced"]
+        return [it.path for it in self.counted if it.status == "unsourced"]
 
     def grades(self) -> dict[str, int]:
-        """How many numbers have each grade (defaults left out)."""
-        return count_grades(self.items)
+        """How many numbers have each grade (defaults and inert numbers left out)."""
+        return count_grades(self.counted)
 
     def by_party(self) -> dict[str, dict[str, int]]:
         """:meth:`grades` for each party's numbers, then ``parameters`` and ``no_deal`` where present."""
         groups: dict[str, list[Item]] = {}
-        for it in self.items:
+        for it in self.counted:
             groups.setdefault(owner(it.path), []).append(it)
         return {who: count_grades(items) for who, items in groups.items()}
 
     def deciding_summary(self) -> dict:
         """The grades of the deciding numbers, their supported share and their paths."""
-        by_path = {it.path: it for it in self.items}
+        by_path = {it.path: it for it in self.counted}  # an inert number decides nothing
         items = [by_path[p] for p in self.deciding if p in by_path]
         grades = count_grades(items)
         supported = sum(grades[g] for g in SUPPORTED)
@@ -219,10 +257,11 @@ class Report:
         """The contract of ``negosim sources --json``.
 
         ``red_lines``, ``options`` and ``outcome_packages`` are evidence that is not a
-        number: no count of the report includes them.
+        number: no count of the report includes them. ``inert`` counts the items
+        marked inert, which no other count includes.
         """
         return {"numbers": self.numbers, "sourced": self.sourced, "assumptions": self.assumptions,
-                "unsourced": self.unsourced, "share_sourced": self.share_sourced,
+                "unsourced": self.unsourced, "inert": self.inert, "share_sourced": self.share_sourced,
                 "grades": self.grades(), "by_party": self.by_party(), "deciding": self.deciding_summary(),
                 "defaults": self.defaults, "items": [it.to_json() for it in self.items],
                 "red_lines": [e.to_json() for e in self.red_lines],
@@ -273,24 +312,67 @@ def provenance(scenario) -> Report:
     from .schema import iter_numbers
     s = getattr(scenario, "scenario", scenario)
     files = {sid: src.file for sid, src in s.sources.items()}
+    inert = inert_paths(s)
     items, defaults = [], []
     for path, num in iter_numbers(s):
-        dotted = format_path(path)
+        dotted = dotted_name(s, path)
         if _is_default(path, num):
             defaults.append(dotted)
             continue
         lo, hi = (num.low, num.high) if num.low is not None else (None, None)
         grade = evidence_grade(num)
         items.append(Item(dotted, num.point, lo, hi, status_of(grade), num.source, files.get(num.source),
-                          num.quote, num.claim, num.confidence, num.assumption, num.supports, grade))
-    red = [Evidence(format_path(("parties", name, "red_lines", rl.id)), rl.source, rl.quote, rl.claim,
+                          num.quote, num.claim, num.confidence, num.assumption, num.supports, grade,
+                          path in inert))
+    red = [Evidence(dotted_name(s, ("parties", name, "red_lines", rl.id)), rl.source, rl.quote, rl.claim,
                     rl.confidence, rl.assumption, rl.supports, evidence_grade(rl))
            for name, party in s.parties.items() for rl in party.red_lines]
     opts = [Evidence(f"provisions.{pid}.options.{oid}", o.source, o.quote, supports=o.supports,
                      grade=evidence_grade(o))
             for pid, prov in s.provisions.items() for oid, o in prov.options.items()]
-    return Report(items, defaults, red, opts, [format_path(p) for p in deciding_paths(s)],
+    return Report(items, defaults, red, opts, [dotted_name(s, p) for p in deciding_paths(s)],
                   package_entries(s, files))
+
+
+def inert_paths(scenario) -> set[tuple]:
+    """Document paths of the values that decide nothing in this round (the rule: module doc).
+
+    A party's values of a provision are inert when every weight that scores them
+    (the party's, and its ratifier's own where it has one) is 0 in every draw and
+    moved by no parameter effect.
+
+    Example
+    -------
+    >>> from negosim.scenario.schema import Scenario
+    >>> opts = {"a": {"label": "A", "status_quo": True}, "b": {"label": "B"}}
+    >>> s = Scenario.model_validate({"negosim": 1, "name": "toy",
+    ...     "provisions": {"p": {"label": "P", "options": opts}, "q": {"label": "Q", "options": opts},
+    ...                    "r": {"label": "R", "options": opts}},
+    ...     "parties": {"x": {"reservation": 0.5, "weights": {"p": 1, "q": 0, "r": {"low": 0, "high": 0.2}},
+    ...                       "values": {k: {"a": 0, "b": 1} for k in "pqr"}}},
+    ...     "draft": {"p": "b", "q": "a", "r": "a"}})
+    >>> sorted(inert_paths(s))
+    [('parties', 'x', 'values', 'q', 'a'), ('parties', 'x', 'values', 'q', 'b')]
+    """
+    from .schema import resolve_path
+    s = getattr(scenario, "scenario", scenario)
+    # Any effect may move its target (a parameter's value is swept or set by --param), whatever its size.
+    moved = {resolve_path(s, eff.path) for prm in s.parameters.values() for eff in prm.effects}
+
+    def always_zero(path: tuple, w: Number) -> bool:
+        # derive() clips weights at 0: a weight whose every draw is <= 0 weighs 0 (the bounds allow only 0).
+        return w.support[1] <= 0 and path not in moved
+
+    out: set[tuple] = set()
+    for name, party in s.parties.items():
+        own = party.ratifier.weights if party.ratifier is not None else None  # None: the party's weights
+        for prov, vals in party.values.items():
+            if not always_zero(("parties", name, "weights", prov), party.weights[prov]):
+                continue
+            if own is not None and not always_zero(("parties", name, "ratifier", "weights", prov), own[prov]):
+                continue
+            out.update(("parties", name, "values", prov, oid) for oid in vals)
+    return out
 
 
 def package_entries(scenario, files: dict[str, str] | None = None) -> list[PackageEntry]:

@@ -17,13 +17,18 @@ def add_parser(sub) -> None:
                                    "counts by grade and those of the deciding numbers (reservations or no-deal "
                                    "terms, and each party's three largest weights). Only quotes graded states "
                                    "or implies count as sourced. Numbers left at the format's neutral defaults "
-                                   "are counted apart. What each outcome of the no_deal section brings (its "
-                                   "package) is listed after the numbers with its evidence, in no count.")
+                                   "are counted apart, and so are the values of a provision that a party "
+                                   "weighs 0 in every draw (listed, marked inert: they decide nothing in this "
+                                   "round). Numbers are named as the other commands name them (no-deal "
+                                   "outcomes and linkages by id). What each outcome of the no_deal section "
+                                   "brings (its package) is listed after the numbers with its evidence, in "
+                                   "no count.")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--json", action="store_true",
-                   help="print {numbers, sourced, assumptions, unsourced, grades, by_party, deciding, "
-                        "items: [...], red_lines, options, outcome_packages: [...]} as JSON (the last three "
-                        "are not numbers: in no count, and not filtered)")
+                   help="print {numbers, sourced, assumptions, unsourced, inert, grades, by_party, deciding, "
+                        "items: [...], red_lines, options, outcome_packages: [...]} as JSON (items marked "
+                        "inert are in no count but 'inert'; the last three are not numbers: in no count, "
+                        "and not filtered)")
     p.add_argument("--party", metavar="ID",
                    help="only this party's numbers (outcome packages, no party's, are then not shown)")
     p.add_argument("--status", choices=STATUSES,
@@ -56,6 +61,11 @@ def run(args) -> int:
         [e for e in report.outcome_packages if args.status is None or args.status in (e.status, e.grade)]
     _print(ls.scenario, report, items, packages, overused_quotes(ls), args.claims)
     return 0
+
+
+#: The line under the counts when some numbers are inert (``{n}``: how many).
+INERT_NOTE = ("{n} numbers decide nothing in this round (values of provisions a party weighs 0) and are not "
+              "counted (marked inert above).")
 
 
 def _value(it) -> str:
@@ -138,7 +148,9 @@ def _print(scenario, report, items, packages, overused, claims: bool) -> None:
         t.add_column("claim", overflow="fold")
     for it in items:
         src, text = _evidence_cell(it)
-        row = [escape(it.path), _value(it), _GRADE_CELL[it.grade], src, it.confidence or "", text]
+        # An inert number keeps its grade on the row's first line (scripts read it there); "inert" under it.
+        grade = _GRADE_CELL[it.grade] + ("\n[dim]inert[/dim]" if it.inert else "")
+        row = [escape(it.path), _value(it), grade, src, it.confidence or "", text]
         if claims:
             row.append(escape(it.claim or ""))
         t.add_row(*row)
@@ -152,6 +164,8 @@ def _print(scenario, report, items, packages, overused, claims: bool) -> None:
     con.print(f"{d['numbers']} deciding numbers (reservations or no-deal terms, each party's "
               f"{DECIDING_WEIGHTS} largest weights): {d['states'] + d['implies']} supported "
               f"({100 * d['share_supported']:.1f}%): {_counts(d)}.", soft_wrap=True)
+    if report.inert:
+        con.print(INERT_NOTE.format(n=report.inert), soft_wrap=True)
     for (source, quote), paths in overused.items():
         con.print(f"[yellow]note:[/yellow] one {escape(source)} quote supports {len(paths)} numbers: "
                   f"{escape(quote[:60])!r}")

@@ -35,8 +35,8 @@ import html
 import platform
 from pathlib import Path
 
-from .brief import (brief, change_texts, changes, provision_label, red_line_options, solution_groups,
-                    solution_title)
+from .brief import (brief, change_texts, changes, party_label, provision_label, red_line_options,
+                    solution_groups, solution_title)
 from .errors import NegosimError
 
 CSS = """
@@ -154,6 +154,7 @@ def _analysis_tables(sub, a) -> str:
              f"{v.reservation - v.utility:.3f} short of its fallback"] for v in a.draft.values()]
     out.append(table(["party", "utility", "fallback", "margin", "verdict", "red lines", "why"], rows,
                      numeric={1, 2, 3}, raw={4}))
+    out.append(_consent_section(sub.scenario, a))
     out.append("<h3>Solution points</h3>")
     rows = []
     for names, s in solution_groups(a.solutions):  # points at one package share a row
@@ -164,6 +165,8 @@ def _analysis_tables(sub, a) -> str:
             rows.append([title, *[_num(s.utilities[p]) for p in cs.party_ids], _changes(sub.scenario, s.package, draft)])
     out.append(table(["solution", *[sub.party_label(p) for p in cs.party_ids], "changes from the draft"], rows,
                      numeric=set(range(1, cs.n_parties + 1))))
+    out.append(_ratification_section(sub, a))
+    out.append(_transfers_section(sub, a))
     if a.repairs:
         out.append(f"<h3>Best minimal repairs of the draft (of {a.repair_count:,})</h3>")
         rows = []
@@ -175,6 +178,150 @@ def _analysis_tables(sub, a) -> str:
                          *[_num(r.utilities[p]) for p in cs.party_ids], eff])
         out.append(table(["#", "changes", "Nash product", *[sub.party_label(p) for p in cs.party_ids],
                           "who gains / gives"], rows, numeric=set(range(2, cs.n_parties + 3))))
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- consent, ratification, transfers
+
+def _share(x: float) -> str:
+    """A share as a percentage, without trailing zeros (``0.55`` -> ``'55 %'``)."""
+    return f"{100 * float(x):.4g} %"
+
+
+def _names(scenario, parties) -> str:
+    return ", ".join(party_label(scenario, p) for p in parties)
+
+
+def rule_in_words(scenario, rule, accepting: list[str]) -> str:
+    """A consent rule's quota and the members that accept, in words (labels).
+
+    ``accepting``: the members that accept the package, in the rule's order.
+
+    >>> from negosim.scenario.schema import ConsentRule
+    >>> from negosim.engine.random_scenario import random_scenario
+    >>> s = random_scenario(parties=3, provisions=2, options=2, seed=0)
+    >>> r = ConsentRule.model_validate({"id": "c", "provisions": "all", "rule": {"k_of_n": {"k": 2, "of": ["p0", "p1", "p2"]}}})
+    >>> rule_in_words(s, r, ["p0", "p2"])
+    '2 of 3: p0, p2 accept; p1 does not'
+    """
+    members = rule.members()
+    r = rule.rule
+    if r.unanimity is not None:
+        quota = f"every one of {len(members)}" if len(members) > 1 else "1 of 1"
+    elif r.k_of_n is not None:
+        quota = f"{r.k_of_n.k} of {len(members)}"
+    elif r.weighted is not None:
+        w = r.weighted.weights
+        quota = (f"weight {r.weighted.quota:g} of {sum(w.values()):g} "
+                 f"({sum(w[m] for m in accepting):g} accept)")
+    else:
+        d = r.double
+        pop = d.population_of
+        quota = (f"{_share(d.states)} of {len(members)} members and {_share(d.population)} of their population "
+                 f"({len(accepting)} of {len(members)}, {_share(sum(pop[m] for m in accepting) / sum(pop.values()))}"
+                 " accept)")
+    rest = [m for m in members if m not in accepting]
+    who = (f"{_names(scenario, accepting)} accept{'s' if len(accepting) == 1 else ''}" if accepting
+           else "none accepts")
+    if accepting and rest:
+        who += f"; {_names(scenario, rest)} do{'es' if len(rest) == 1 else ''} not"
+    return f"{quota}: {who}"
+
+
+def consent_rows(scenario, a) -> list[dict]:
+    """Every consent rule on the draft, one dict each: ``label``, ``provisions`` (labels),
+    ``touched`` and ``met`` (None: not touched) from :attr:`Analysis.draft_rules`, and ``words``
+    (:func:`rule_in_words`). Empty when the scenario has no consent rule.
+
+    Shared by the report and ``negosim analyze``'s table, so both say the same.
+    """
+    rules = a.draft_rules or {}
+    out = []
+    for rule in scenario.consent:
+        if rule.id not in rules:
+            continue
+        met = rules[rule.id]
+        accepting = [m for m in rule.members() if m in a.draft and a.draft[m].accepts]
+        provs = "all" if rule.provisions == "all" else ", ".join(provision_label(scenario, p) for p in rule.provisions)
+        out.append({"id": rule.id, "label": rule.label or rule.id, "provisions": provs, "touched": met is not None,
+                    "met": met, "words": rule_in_words(scenario, rule, accepting)})
+    return out
+
+
+def _met_cell(met) -> str:
+    # One line each: "not touched" wrapped in a narrow column read as two words.
+    return ('<span class="muted" style="white-space:nowrap">not touched</span>' if met is None else
+            f'<span style="white-space:nowrap">{_yes_no(met, "met", "not met")}</span>')
+
+
+def _consent_section(scenario, a) -> str:
+    """The consent rules on the draft: touched or not, met or not, and by whom."""
+    rows = consent_rows(scenario, a)
+    if not rows:
+        return ""
+    body = [[_e(r["label"]) + f' <span class="muted">({_e(r["id"])})</span>', _e(r["provisions"]),
+             "yes" if r["touched"] else "no", _met_cell(r["met"]), _e(r["words"])] for r in rows]
+    return ("<h3 id='consent'>Consent rules on the draft</h3>"
+            "<p class='muted'>A rule binds a package that moves one of its provisions off the status quo "
+            "(touches it); the package is agreed only if the members that accept it meet the rule.</p>"
+            + table(["rule", "provisions", "touched", "met", "quota: who accepts"], body, raw=set(range(5)),
+                    cls="consent"))
+
+
+def _ratifier_cell(v) -> str:
+    """One ratifier's verdict on a package (its label is the column's): ``approves: 0.700 ≥ 0.650``."""
+    if v is None:
+        return "-"
+    cell = (_yes_no(True, "approves") + f": {v.utility:.3f} &ge; {v.threshold:.3f}" if v.approves else
+            _yes_no(False, no="refuses") + f": {v.utility:.3f} &lt; {v.threshold:.3f}")
+    return cell + ("" if v.needed else ' <span class="muted">(not needed)</span>')
+
+
+def _ratification_section(sub, a) -> str:
+    """Signed and ratified verdicts of the draft and each solution point (two-level games)."""
+    rat = a.ratification
+    if not rat:
+        return ""
+    owners = list(rat["draft"].ratifiers)
+    rows = [("draft", rat["draft"])] + [(solution_title(names), rat[names[0]])
+                                        for names, s in solution_groups(a.solutions)
+                                        if s is not None and names[0] in rat]
+    body = [[_e(name), _yes_no(pr.signed, "signed", "not signed"),
+             _yes_no(pr.ratified, "ratified", "not ratified") if pr.signed else '<span class="muted">-</span>',
+             *[_ratifier_cell(pr.ratifiers.get(p)) for p in owners]] for name, pr in rows]
+    return ("<h3 id='ratification'>Ratification</h3>"
+            "<p class='muted'>Signed: every party whose consent the package needs accepts it. Ratified: signed, "
+            "and the ratifier of every needed party approves it too (its utility reaches its threshold).</p>"
+            + table(["package", "signed", "ratified", *[f"{sub.party_label(p)}: {rat['draft'].ratifiers[p].label}"
+                                                       for p in owners]], body, raw=set(range(3 + len(owners)))))
+
+
+def _transfers_section(sub, a) -> str:
+    """The zone and the Nash point with side payments, and the split."""
+    t = a.transfers
+    skipped = a.meta.get("transfers_skipped")
+    if t is None and not skipped:
+        return ""
+    out = ["<h3 id='transfers'>Side payments</h3>"]
+    if t is None:
+        return out[0] + f"<p class='muted'>Not computed: {_e(skipped)}.</p>"
+    cs = a.compiled
+    what = provision_label(sub.scenario, t.provision)
+    share = 100 * t.zone_size / a.space_size if a.space_size else 0.0
+    rows = [["amount to split", f"{t.total:g} {t.unit} ({what})"],
+            ["zone of agreement with side payments", f"{t.zone_size:,} ({share:.3g} %)"],
+            ["without side payments", f"{a.zone_size:,}"]]
+    out.append(table(None, [[_e(x) for x in r] for r in rows], raw={0, 1}))
+    if t.nash is None:
+        out.append("<p>Nash point with side payments: none.</p>")
+        return "".join(out)
+    n = t.nash
+    paid = ", ".join(f"{sub.party_label(p)} receives {v:.4g} {t.unit}" for p, v in n.split.items() if v > 0)
+    out.append(f"<p>Nash point with side payments: {_e(paid or 'nobody is paid')} (Nash product "
+               f"{n.nash_product:.4g}). Its changes from the draft: "
+               f"{_e(_changes(sub.scenario, n.package, cs.package_dict(cs.draft)))}.</p>")
+    body = [[sub.party_label(p), f"{n.split.get(p, 0.0):.4g}", _num(n.utilities[p])] for p in cs.party_ids]
+    out.append(table(["party", f"receives ({t.unit})", "utility with it"], body, numeric={1, 2}))
     return "".join(out)
 
 
@@ -415,7 +562,11 @@ def build_report(source, *, params: dict | None = None, articles=None, seed: int
     body = [f"<h1>{_e(scenario.name)}</h1>",
             "<p class='muted'>negosim report: who accepts the draft and why, which packages every needed "
             "party could accept, and the evidence behind every number.</p>",
-            "<nav><a href='#findings'>findings</a><a href='#analysis'>analysis</a><a href='#drivers'>drivers</a>"
+            "<nav><a href='#findings'>findings</a><a href='#analysis'>analysis</a>"
+            + "".join(f"<a href='#{k}'>{w}</a>" for k, w, on in (
+                ("consent", "consent rules", bool(a.draft_rules)), ("ratification", "ratification", bool(a.ratification)),
+                ("transfers", "side payments", a.transfers is not None or "transfers_skipped" in a.meta)) if on)
+            + "<a href='#drivers'>drivers</a>"
             "<a href='#figures'>figures</a><a href='#scenario'>scenario</a><a href='#sources'>sources</a>"
             "<a href='#evidence'>evidence</a><a href='#settings'>settings</a></nav>",
             # Findings first; what was run and the hashes that pin it down at the end.

@@ -187,6 +187,31 @@ def _why(scenario, v, draft) -> str:
     return "reaches its fallback" if v.accepts else f"{v.reservation - v.utility:.3f} short of its fallback"
 
 
+def print_consent(scenario, result, con: Console) -> None:
+    """The table "Consent rules on the draft" (nothing without consent rules): each rule, whether
+    the draft touches it, whether it is met, its quota and the members that accept
+    (:func:`negosim.report.consent_rows`, the report's rows)."""
+    from negosim.report import consent_rows
+    rows = consent_rows(scenario, result)
+    if not rows:
+        return
+    con.print()
+    t = Table(title="Consent rules on the draft", title_justify="left")
+    for col in ("rule", "touched", "met", "quota: who accepts"):
+        t.add_column(col)
+    met = {True: "[green]met[/green]", False: "[red]not met[/red]", None: "[dim]not touched[/dim]"}
+    for r in rows:
+        t.add_row(escape(r["label"]), "yes" if r["touched"] else "no", met[r["met"]], escape(r["words"]))
+    if fit_table(con, t):
+        con.print(t)
+    else:  # too narrow for a table: a list
+        con.print(Text("Consent rules on the draft", style="italic"))
+        for r in rows:
+            state = "not touched" if r["met"] is None else ("met" if r["met"] else "not met")
+            print_items(con, [f"{state}; {r['words']}"], f"{r['label']}: ")
+    con.print()
+
+
 def print_brief(scenario, result, con: Console, distance=None, lines: list[str] | None = None) -> None:
     """The brief (:func:`negosim.brief.brief`), one paragraph a sentence, wrapped at spaces."""
     for sentence in lines if lines is not None else brief(scenario, result, distance):
@@ -356,6 +381,7 @@ def _print_analysis(scenario, result, con: Console, distance=None, brief_lines=N
     deal = "[green]every needed party accepts the draft[/green]" if result.draft_accepted else \
         "[red]the draft is rejected[/red]"
     con.print(f"Draft: {deal}")
+    print_consent(scenario, result, con)
     for line in ratification_lines(result, label):  # two-level games: signed, then ratified or not
         con.print(Text(line))
     for line in transfer_lines(result, label):  # side payments: the zone and Nash point with a split

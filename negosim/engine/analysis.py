@@ -236,6 +236,10 @@ class Analysis:
     #: The zone and the Nash point with side payments (:mod:`negosim.engine.transfers`); None
     #: when no provision is transferable.
     transfers: Any = None
+    #: Every consent rule on the draft, unanimity rules too: rule id -> whether the draft's
+    #: accepting parties satisfy it, None when the draft does not touch it (:func:`with_draft_rules`);
+    #: None when the scenario has no consent rule (or was given compiled).
+    draft_rules: dict[str, bool | None] | None = None
 
     @property
     def draft_accepted(self) -> bool:
@@ -287,6 +291,8 @@ class Analysis:
         }
         if getattr(self.draft, "rules", None):  # only with k_of_n, weighted or double rules
             out["draft_consent"] = dict(self.draft.rules)
+        if self.draft_rules:  # every rule, unanimity too
+            out["draft_rules"] = dict(self.draft_rules)
         if pareto:
             out["pareto"] = [{"package": s.package, "utilities": s.utilities, "index": s.index}
                              for s in (self.pareto or [])]
@@ -334,6 +340,38 @@ def verdict(cs: CompiledScenario, package) -> Verdicts:
                          bool(s.needed[i, 0]), reds[p], links[p],
                          {prov: float(contrib[i, j]) for j, prov in enumerate(cs.provision_ids)})
     return out
+
+
+def with_draft_rules(analysis: Analysis, scenario) -> Analysis:
+    """``analysis`` with :attr:`Analysis.draft_rules` set: every consent rule of ``scenario`` (a
+    Scenario, LoadedScenario or path) on the draft.
+
+    The quota rules' entries are the engine's (``analysis.draft.rules``); a unanimity rule,
+    which the engine holds as its members' needed consent, is touched by the one test of the
+    vetoes and quota rules (:func:`negosim.engine.compiled._touched`) and satisfied, by the
+    rule's own definition (``ConsentRule.satisfied_by``), when every member accepts.
+
+    >>> from negosim.engine.random_scenario import random_scenario
+    >>> s = random_scenario(parties=2, provisions=2, options=2, seed=0)
+    >>> with_draft_rules(analyze(s), s).draft_rules is None  # no consent rule
+    True
+    """
+    from .compiled import _touched
+    if isinstance(scenario, CompiledScenario):
+        return analysis
+    s, _ = as_scenario(scenario)
+    if not s.consent:
+        return analysis
+    cs = analysis.compiled
+    provs = list(cs.provision_ids)
+    by_prov = np.array([[r.provisions == "all" or p in r.provisions for p in provs] for r in s.consent])
+    always = np.array([r.provisions == "all" for r in s.consent])
+    touched = _touched(cs, by_prov, always, range(cs.n_provisions), cs.draft[None, :], {}, True)[:, 0]
+    accepting = {p for p, v in analysis.draft.items() if v.accepts}
+    quota = getattr(analysis.draft, "rules", {})
+    analysis.draft_rules = {r.id: quota[r.id] if r.id in quota else (bool(r.satisfied_by(accepting)) if t else None)
+                            for r, t in zip(s.consent, touched)}
+    return analysis
 
 
 def _bargainers(cs: CompiledScenario) -> np.ndarray:
@@ -601,9 +639,9 @@ def analyze(scenario, *, params: dict[str, float] | None = None, top: int = 5, p
         np.zeros(0, np.int64) if members else None)
     from .ratification import with_ratification
     from .transfers import with_transfers
-    return with_transfers(with_ratification(Analysis(cs, cs.space.size, zone, None if fr is None else len(fr),
-                                      verdict(cs, cs.draft), sols, repair_size, repair_count, repairs, fr, ms, meta),
-                             scenario, params), scenario, params)
+    return with_draft_rules(with_transfers(with_ratification(
+        Analysis(cs, cs.space.size, zone, None if fr is None else len(fr), verdict(cs, cs.draft), sols, repair_size,
+                 repair_count, repairs, fr, ms, meta), scenario, params), scenario, params), scenario)
 
 
 #: Pairs of half rows counted per call of the compiled loop (about 0.1 s at worst), so that

@@ -6,8 +6,11 @@ offline and can be mailed as one file. Findings come first, provenance last:
 
 - the findings: the same sentences that open ``negosim analyze``
   (:func:`negosim.brief.brief`);
-- the analysis: verdicts on the draft, the zone of agreement, the solution
-  points (those at one package in one row), the minimal repairs, in labels;
+- the analysis: verdicts on the draft, the consent rules on it (touched or
+  not, met or not, and by whom), the zone of agreement, the solution points
+  (those at one package in one row), signature and ratification when a
+  party has a ratifier, the zone and Nash point with side payments when a
+  provision is transferable, the minimal repairs, in labels;
 - what drives the results: the numbers whose change within their evidence
   range flips a headline result, with their grade of support;
 - the figures: acceptance frontier (one pair and every pair), why each party

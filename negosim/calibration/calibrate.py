@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from negosim.errors import NegosimError
-from negosim.scenario.numbers import FIELD_BOUNDS, Number, clip_bounds
+from negosim.scenario.numbers import FIELD_BOUNDS, Number, clip_bounds, dotted_name
 
 #: Factor of the evidence range by grade of support (see the module doc).
 WIDENING = {"states": 1.0, "implies": 1.5, "context": 2.0, "ungraded": 1.5, "assumption": 2.0}
@@ -101,16 +101,6 @@ def widened(num: Number, factor: float, bounds: tuple[float, float]) -> Number:
     if num.dist == "normal":
         update["sd"] = num.sd * factor
     return num.model_copy(update=update)
-
-
-def dotted(scenario, path: tuple) -> str:
-    """The dotted name of a document path (outcomes and linkages by id)."""
-    parts = list(path)
-    if path[:2] == ("no_deal", "outcomes"):
-        parts[2] = scenario.no_deal.outcomes[path[2]].id
-    elif len(path) > 3 and path[0] == "parties" and path[2] == "linkages":
-        parts[3] = scenario.parties[path[1]].linkages[path[3]].id
-    return ".".join(map(str, parts))
 
 
 @dataclass
@@ -392,7 +382,7 @@ def _deciding_entries(prepared: list[_File]) -> list[tuple[str, int, int, float]
     for fi, f in enumerate(prepared):
         s = f.loaded.scenario
         for path in deciding_paths(s):
-            name = dotted(s, path)
+            name = dotted_name(s, path)
             col = f.sampler.index[path]
             num = f.sampler.numbers[col]
             group = versions.setdefault(name, [])

@@ -430,7 +430,8 @@ def _spread(num) -> str:
 
 def _sources_and_evidence(scenario, article_sha: dict) -> str:
     from negosim.scenario.evidence import quote_items
-    from negosim.scenario.numbers import GRADES
+    from negosim.scenario.numbers import dotted_name
+    from negosim.scenario.provenance import provenance
     from negosim.scenario.schema import iter_numbers
     from .errors import format_path
     cites: dict[str, int] = {}
@@ -451,20 +452,28 @@ def _sources_and_evidence(scenario, article_sha: dict) -> str:
         out.append('<table class="sources"><tbody><tr><td>This scenario cites no sources.</td></tr></tbody>'
                    "</table>")
     out.append("<h2 id='evidence'>Evidence behind the numbers</h2>")
-    g = {grade: 0 for grade in GRADES}
-    for _, num in numbers:
-        g[num.grade] += 1
-    out.append(f"<p>{len(numbers)} numbers: {g['states'] + g['implies']} are supported by a verbatim quote "
+    # The counts are `negosim sources`' (one counting: format defaults and inert numbers apart).
+    rep = provenance(scenario)
+    g, d = rep.grades(), rep.deciding_summary()
+    out.append(f"<p>{rep.numbers} numbers: {g['states'] + g['implies']} are supported by a verbatim quote "
                f"({g['states']} state it, {g['implies']} imply it), {g['context']} cite a quote that is only "
                f"context (their size is assumed), {g['assumption']} are stated assumptions, {g['ungraded']} cite "
-               f"a quote whose support is not graded, {g['unsourced']} carry neither.</p>")
+               f"a quote whose support is not graded, {g['unsourced']} carry neither. Of the {d['numbers']} "
+               f"deciding numbers (fallbacks or what fighting on brings, and each party's three largest "
+               f"weights), {d['states'] + d['implies']} are supported. Not counted: {len(rep.defaults)} left at "
+               f"the format's defaults" + (f", and {rep.inert} that decide nothing in this round (values of "
+                                           f"provisions a party weighs 0), marked inert" if rep.inert else "")
+               + ".</p>")
+    inert = {it.path for it in rep.items if it.inert}
     rows = []
     for path, num in numbers:
+        name = dotted_name(scenario, path)
         quote = f"<blockquote>{_e(num.quote)}</blockquote>" if num.quote else ""
         basis = "" if (num.quoted or num.assumption) else '<span class="muted">unsourced</span>'
-        rows.append([_e(format_path(path)), _e(_num(num.point)), _e(_spread(num)), _e(num.source or ""),
+        grade = f"{num.grade} (inert)" if name in inert else num.grade
+        rows.append([_e(name), _e(_num(num.point)), _e(_spread(num)), _e(num.source or ""),
                      quote or basis, _e(num.claim or ""), _e(num.confidence or ""), _e(num.assumption or ""),
-                     _e(num.grade)])
+                     _e(grade)])
     out.append(table(["number", "value", "range / distribution", "source", "quote", "claim", "confidence",
                       "assumption", "grade"], rows, numeric={1}, raw=set(range(9))))
     other = [(p, s, q) for p, s, q in quote_items(scenario) if p[0] != "parties" or "red_lines" in p]

@@ -180,3 +180,30 @@ def test_report_of_the_shipped_plan_has_nothing_missing():
     hashes = negosim.analyze(ls, pareto=False, top=0).meta["articles"]
     for row in sources[1:]:
         assert row[6] == hashes[row[3]]  # every cited article was read and hashed
+
+
+def test_report_counts_the_evidence_as_negosim_sources_does(cli):
+    """The report's evidence summary is `negosim sources`' counting: defaults and inert values apart.
+
+    The April round weighs four US provisions 0, so their ten US values decide nothing there: the
+    report must not count them (it once counted every number, defaults too, in its own way).
+    """
+    import json
+    import re
+
+    from conftest import ROOT
+    from negosim.report import _sources_and_evidence
+    path = ROOT / "scenarios" / "freeze_2025_04.yaml"
+    src = json.loads(cli("sources", str(path), "--json").stdout)
+    assert src["inert"] > 0  # the case this test is about
+    page = _sources_and_evidence(load_scenario(path).scenario, {})
+    summary = re.sub(r"<[^>]+>", "", page.split("Evidence behind the numbers")[1]).split(".")[0]
+    g = src["grades"]
+    assert summary.startswith(f"{src['numbers']} numbers: {g['states'] + g['implies']} are supported"), summary
+    assert f"{len(src['defaults'])} left at the format's defaults, and {src['inert']} that decide nothing" in page
+    d = src["deciding"]
+    assert f"Of the {d['numbers']} deciding numbers" in page and f"weights), {d['states'] + d['implies']} are" in page
+    inert = [it["path"] for it in src["items"] if it["inert"]]
+    rows = re.findall(r"<tr><td>([^<]+)</td>(.*?)</tr>", page)
+    marked = {name for name, rest in rows if "(inert)" in rest}
+    assert marked == set(inert)

@@ -28,8 +28,10 @@ demo: $(STAMP)
 	$(BIN)/negosim analyze scenarios/plan28_2025_11.yaml --json > out/plan28_2025_11.json
 	@echo "wrote out/plan28_2025_11.json"
 
+# The suite runs on every core (pytest-xdist, at most four workers). --dist loadfile keeps each
+# test file on one worker, so a file's module-scoped fixtures are built once.
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses=4 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

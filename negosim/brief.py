@@ -313,6 +313,33 @@ def _zone_sentence(a) -> str:
             "whatever the draft.")
 
 
+def _consent_sentence(scenario, a) -> str:
+    """The consent rules on the draft in one sentence: the rules not met first, each with the members
+    that do not accept, then the rules met, with the members that accept, then how many the draft
+    does not touch; "" when the draft touches none (facts from :attr:`Analysis.draft_rules`)."""
+    rules = getattr(a, "draft_rules", None) or {}
+    touched = [(r, rules[r.id]) for r in getattr(scenario, "consent", None) or [] if rules.get(r.id) is not None]
+    if not touched:
+        return ""
+
+    def members(rule, accepts: bool) -> list[str]:
+        return [party_label(scenario, m) for m in rule.members() if m in a.draft and a.draft[m].accepts == accepts]
+
+    parts = []
+    for rule, _ in [t for t in touched if not t[1]]:
+        no = members(rule, False)
+        parts.append(f"{rule.label or rule.id} is not met ({and_list(no)} "
+                     f"{'does' if len(no) == 1 else 'do'} not accept)" if no else f"{rule.label or rule.id} is not met")
+    for rule, _ in [t for t in touched if t[1]]:
+        yes = members(rule, True)
+        parts.append(f"{rule.label or rule.id} is met ({and_list(yes)} accept{'s' if len(yes) == 1 else ''})"
+                     if yes else f"{rule.label or rule.id} is met")
+    n = len(rules) - len(touched)
+    if n:
+        parts.append(f"{n} rule{' is' if n == 1 else 's are'} not touched")
+    return "Consent rules: " + "; ".join(parts) + "."
+
+
 def brief(scenario, analysis, distance: dict | None = None) -> list[str]:
     """The findings of an analysis as a few plain sentences, in labels.
 
@@ -329,15 +356,15 @@ def brief(scenario, analysis, distance: dict | None = None) -> list[str]:
     list[str]
         The verdict; for each rejecting party why it rejects, the one change
         of the draft that brings it closest to yes and (with ``distance``) the
-        one number that would; the smallest repair;
-        whether the zone of agreement is empty.
+        one number that would; the consent rules the draft touches, met or
+        not (when the scenario has any); the smallest repair; whether the zone of agreement is empty.
     """
     a = analysis
     draft = a.compiled.package_dict(a.compiled.draft)
     out = [_verdict_sentence(scenario, a)]
     out += [rejection(scenario, v, draft, a.compiled, (distance or {}).get(v.party))
             for v in a.draft.values() if not v.accepts]
-    out += [x for x in (_repair_sentence(scenario, a), _zone_sentence(a)) if x]
+    out += [x for x in (_consent_sentence(scenario, a), _repair_sentence(scenario, a), _zone_sentence(a)) if x]
     return out
 
 

@@ -185,3 +185,28 @@ def test_report_side_payments_section_matches_the_json():
     split = next(t for t in p.tables if t and t[0] == ["party", "receives (bn)", "utility with it"])
     assert {r[0]: float(r[1]) for r in split[1:]} == pytest.approx(want["nash"]["split"], rel=1e-3, abs=1e-12)
     assert {r[0]: float(r[2]) for r in split[1:]} == {k: round(v, 3) for k, v in want["nash"]["utilities"].items()}
+
+
+# a and b accept the draft, d does not: the draft touches "both" (met) and "with_d" (not met),
+# not "t_pair" (over t, which the draft keeps).
+BRIEF_RULES = [r for r in RULES if r["id"] in ("both", "with_d", "t_pair")]
+
+
+def test_the_brief_names_the_unmet_rule_first_then_the_met_one_in_labels(tmp_path):
+    from negosim.scenario.yaml_io import dump_scenario
+    from test_brief import run
+    s = two_provisions({"a": party(1.0, label="Alpha"), "b": party(1.0, label="Beta"),
+                        "d": party(0.0, label="Delta")}, consent=BRIEF_RULES)
+    path = tmp_path / "rules.yaml"
+    path.write_text(dump_scenario(s), encoding="utf-8")
+    out = json.loads(run("analyze", str(path), "--json").stdout)
+    assert out["draft_rules"] == {"both": True, "with_d": False, "t_pair": None}
+    said = [x for x in out["summary"] if x.startswith("Consent rules:")]
+    assert said == ["Consent rules: Every one with d is not met (Delta does not accept); "
+                    "Both of a and b is met (Alpha and Beta accept); 1 rule is not touched."]
+    brief = run("analyze", str(path), "--brief", columns=1000).stdout.strip().splitlines()
+    assert brief == out["summary"]
+    # no rule touched: no sentence
+    s.draft["s"] = "keep"
+    from negosim.brief import brief as findings
+    assert not [x for x in findings(s, negosim.analyze(s)) if x.startswith("Consent")]

@@ -234,3 +234,19 @@ def test_the_front_is_a_sequence_built_as_it_is_read(monkeypatch):
         assert s.utilities == {p: row[p] for p in a.compiled.party_ids}
         assert s.package == a.compiled.package_dict(a.compiled.space.decode_one(s.index))
     assert a.pareto[1:3] == sols[1:3] and a.pareto[-1] == sols[-1] and a.pareto == sols
+
+
+def test_a_scenario_file_is_loaded_once(tmp_path, monkeypatch):
+    """analyze(path) reads the file once, though its ratification, side-payment and consent steps use it."""
+    import negosim.scenario.yaml_io as yaml_io
+    from negosim.engine.analysis import analyze
+    from negosim.engine.random_scenario import random_scenario
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml_io.dump_scenario(random_scenario(parties=3, provisions=3, options=2, seed=4)))
+    calls = []
+    real = yaml_io.load_scenario
+    monkeypatch.setattr(yaml_io, "load_scenario", lambda *a, **k: calls.append(a) or real(*a, **k))
+    a = analyze(path)
+    assert len(calls) == 1
+    b = analyze(real(path))
+    assert (a.zone_size, a.meta["scenario_sha256"]) == (b.zone_size, b.meta["scenario_sha256"])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -539,6 +540,9 @@ def analyze(scenario, *, params: dict[str, float] | None = None, top: int = 5, p
     -------
     Analysis
     """
+    if isinstance(scenario, (str, os.PathLike)):
+        # Load a file once: the ratification, side-payment and consent-rule steps below read it too.
+        scenario = as_scenario(scenario)[1]
     cs, meta = _as_compiled(scenario, params)
     if not cs.space.fits_int64:
         raise NegosimError(f"the package space has {cs.space.size:.3g} packages; at most 2**63 are supported")

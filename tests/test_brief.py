@@ -210,6 +210,12 @@ def assert_no_broken_words(narrow: str, wide: str) -> None:
     assert not broken, broken[:10]
 
 
+def assert_no_trailing_spaces(text: str) -> None:
+    """No line ends in a space (rich leaves one where it wraps a paragraph, and pads a table's title)."""
+    ending = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line != line.rstrip()]
+    assert not ending, ending[:5]
+
+
 @pytest.mark.parametrize("columns", [80, 160])
 def test_analyze_output_has_no_broken_words(columns, handmade):
     for path in (PLAN28, handmade):
@@ -217,6 +223,8 @@ def test_analyze_output_has_no_broken_words(columns, handmade):
         wide = run("analyze", str(path), columns=1000).stdout
         assert_no_broken_words(narrow, wide)
         assert max(len(x) for x in narrow.splitlines()) <= columns
+        assert_no_trailing_spaces(narrow)
+        assert_no_trailing_spaces(run("analyze", str(path), "--brief", columns=columns).stdout)
 
 
 def test_labels_not_ids_in_the_analysis_text(handmade):
@@ -237,6 +245,7 @@ def test_run_output_has_no_broken_words(columns, protocol):
     narrow = run(*args, columns=columns).stdout
     assert_no_broken_words(narrow, run(*args, columns=1000).stdout)
     assert max(len(x) for x in narrow.splitlines()) <= columns
+    assert_no_trailing_spaces(narrow)
 
 
 def test_run_story_says_what_an_opening_is_once_and_skips_unused_concessions():

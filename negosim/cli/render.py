@@ -87,6 +87,43 @@ def print_items(con: Console, items: list[str], first: str = "", indent: str = "
         con.print(Text(line, style=style or ""), no_wrap=True, overflow="ignore", crop=False)
 
 
+class Paragraph(Text):
+    """A :class:`~rich.text.Text` whose wrapped lines end without a space.
+
+    rich wraps at spaces but leaves the space on the line it ends (and a left-justified
+    table title padded to the table's width); a pipe then carries trailing spaces. The
+    breaks are rich's own: only the line ends change. Usable as a table title too.
+
+    >>> con = Console(width=12, file=__import__("io").StringIO())
+    >>> [line.plain for line in Paragraph("one two three four").wrap(con, 12)]
+    ['one two', 'three four']
+    """
+
+    @classmethod
+    def of(cls, text) -> "Paragraph":
+        """``text`` (a str or a Text, its styles kept) as a Paragraph."""
+        if isinstance(text, Paragraph):
+            return text
+        if not isinstance(text, Text):
+            return cls(text)
+        out = cls(justify=text.justify, overflow=text.overflow, end=text.end)
+        out.append_text(text)
+        return out
+
+    def wrap(self, *args, **kwargs):
+        lines = super().wrap(*args, **kwargs)
+        for line in lines:
+            line.rstrip()
+        return lines
+
+
+def print_paragraph(con: Console, text) -> None:
+    """Print ``text`` (a str, read as plain text, or a Text) wrapped at spaces at the console's
+    width, as ``con.print`` wraps it, with no line ending in a space (:class:`Paragraph`)."""
+    for line in Paragraph.of(text).wrap(con, con.width):
+        con.print(line, no_wrap=True, overflow="ignore", crop=False)
+
+
 def print_ids(con: Console, pairs) -> None:
     """A dim line of ``PROVISION=OPTION`` ids as ``--package`` takes them (wrapped after a comma
     when longer than the line: join the lines to paste it)."""
@@ -196,7 +233,7 @@ def print_consent(scenario, result, con: Console) -> None:
     if not rows:
         return
     con.print()
-    t = Table(title="Consent rules on the draft", title_justify="left")
+    t = Table(title=Paragraph("Consent rules on the draft"), title_justify="left")
     for col in ("rule", "touched", "met", "quota: who accepts"):
         t.add_column(col)
     met = {True: "[green]met[/green]", False: "[red]not met[/red]", None: "[dim]not touched[/dim]"}
@@ -205,7 +242,7 @@ def print_consent(scenario, result, con: Console) -> None:
     if fit_table(con, t):
         con.print(t)
     else:  # too narrow for a table: a list
-        con.print(Text("Consent rules on the draft", style="italic"))
+        print_paragraph(con, Text("Consent rules on the draft", style="italic"))
         for r in rows:
             state = "not touched" if r["met"] is None else ("met" if r["met"] else "not met")
             print_items(con, [f"{state}; {r['words']}"], f"{r['label']}: ")
@@ -215,7 +252,7 @@ def print_consent(scenario, result, con: Console) -> None:
 def print_brief(scenario, result, con: Console, distance=None, lines: list[str] | None = None) -> None:
     """The brief (:func:`negosim.brief.brief`), one paragraph a sentence, wrapped at spaces."""
     for sentence in lines if lines is not None else brief(scenario, result, distance):
-        con.print(Text(sentence))
+        print_paragraph(con, Text(sentence))
 
 
 def print_analysis(scenario, result, console: Console | None = None, width: int | None = None,
@@ -247,17 +284,18 @@ def print_distance(distance: dict, con: Console, scenario=None) -> None:
     Parties no number flips for the same reason share one line.
     """
     con.print()
-    con.print(Text("Distance to yes: the smallest change of one number within its evidence range (where none "
-                   "brings a party to yes, of two) that flips each verdict", style="bold"))
+    print_paragraph(con, Text("Distance to yes: the smallest change of one number within its evidence range "
+                              "(where none "
+                              "brings a party to yes, of two) that flips each verdict", style="bold"))
     name_of = (lambda p: party_label(scenario, p)) if scenario is not None else (lambda p: p)
     same: dict[str, list[str]] = {}
     for party, d in distance.items():
         verdict = "accepts" if d.accepts else "rejects"
         who = f"{name_of(party)} {verdict}" + ("" if d.needed else " (not needed)")
         if d.flip is None and d.beyond is not None:
-            con.print(Text(f"{who}; {beyond_text(scenario, d.beyond)}"))
+            print_paragraph(con, Text(f"{who}; {beyond_text(scenario, d.beyond)}"))
             for f in (d.beyond.flips if hasattr(d.beyond, "flips") else (d.beyond.flip,)):
-                con.print(Text(f"    {f.name}", style="dim"))
+                print_paragraph(con, Text(f"    {f.name}", style="dim"))
             continue
         if d.flip is None:
             why = d.reason
@@ -267,12 +305,12 @@ def print_distance(distance: dict, con: Console, scenario=None) -> None:
             continue
         f = d.flip
         name = number_label(scenario, f.path) if scenario is not None else f.name
-        con.print(Text(f"{who}; {'rejects' if d.accepts else 'accepts'} if {name} moves {f.point:.4g} -> "
-                       f"{f.to:.4g} ({100 * f.share:.0f} % of its range)"))
+        print_paragraph(con, Text(f"{who}; {'rejects' if d.accepts else 'accepts'} if {name} moves {f.point:.4g} -> "
+                                  f"{f.to:.4g} ({100 * f.share:.0f} % of its range)"))
         if name != f.name:
-            con.print(Text(f"    {f.name}", style="dim"))
+            print_paragraph(con, Text(f"    {f.name}", style="dim"))
     for why, who in same.items():
-        con.print(Text(f"{', '.join(who)}: {why}"))
+        print_paragraph(con, Text(f"{', '.join(who)}: {why}"))
 
 
 def _odds(o) -> str:
@@ -285,9 +323,10 @@ def print_probabilities(report, draft: dict[str, str], con: Console, scenario=No
     pct = f"{100 * report.confidence:g}%"
     label = (lambda p: party_label(scenario, p)) if scenario is not None else (lambda p: p)
     con.print()
-    t = Table(title=f"Acceptance probabilities over {report.samples:,} draws of {report.uncertain_numbers} "
-                    f"uncertain numbers (seed {report.seed}; {pct} Wilson interval for all; "
-                    "* consent not needed; per-party intervals in --json)", title_justify="left")
+    t = Table(title=Paragraph(f"Acceptance probabilities over {report.samples:,} draws of "
+                              f"{report.uncertain_numbers} uncertain numbers (seed {report.seed}; {pct} Wilson "
+                              "interval for all; * consent not needed; per-party intervals in --json)"),
+              title_justify="left")
     # One row per package: points at one package share it ("Nash = Kalai–Smorodinsky"), and a
     # repair that is the draft (none was needed) is the draft's row, not a row of its own.
     rows: dict[tuple, list] = {}
@@ -315,15 +354,16 @@ def print_probabilities(report, draft: dict[str, str], con: Console, scenario=No
     r = report.robust
     if r is None:
         if report.robust_error is not None:
-            con.print(Text(f"Most robust package: not searched ({report.robust_error})"))
+            print_paragraph(con, Text(f"Most robust package: not searched ({report.robust_error})"))
         else:
-            con.print(Text(f"Most robust package: none ({report.robust_reason})"))
+            print_paragraph(con, Text(f"Most robust package: none ({report.robust_reason})"))
         return
     where = f"of all {r.searched:,} packages" if r.whole_space else f"among {r.searched:,} candidate packages"
-    con.print(Text(f"Most robust package {where}: every needed party accepts it in {_odds(r.odds.all)} of draws "
-                   f"({r.any_draw:,} packages are unanimous in at least one draw)."))
+    print_paragraph(con, Text(f"Most robust package {where}: every needed party accepts it in "
+                              f"{_odds(r.odds.all)} of draws "
+                              f"({r.any_draw:,} packages are unanimous in at least one draw)."))
     _print_changes(con, scenario, "    ", r.package, draft)
-    con.print(Text(f"How sure: {r.note()}.", style="dim"))
+    print_paragraph(con, Text(f"How sure: {r.note()}.", style="dim"))
 
 
 def _print_changes(con, scenario, first: str, package: dict, draft: dict) -> None:
@@ -356,11 +396,11 @@ def _print_analysis(scenario, result, con: Console, distance=None, brief_lines=N
     title = Text(scenario.name, style="bold")
     if first_line:
         title.append(f"  {first_line}")
-    con.print(title)
+    print_paragraph(con, title)
     con.print()
     print_brief(scenario, result, con, distance, brief_lines)
     con.print()
-    t = Table(title="Verdicts on the draft", title_justify="left")
+    t = Table(title=Paragraph("Verdicts on the draft"), title_justify="left")
     for col in ("party", "utility", "fallback", "margin", "verdict", "why"):
         t.add_column(col, justify="right" if col in ("utility", "fallback", "margin") else "left")
     for v in result.draft.values():
@@ -372,7 +412,7 @@ def _print_analysis(scenario, result, con: Console, distance=None, brief_lines=N
     if fit_table(con, t):
         con.print(t)
     else:  # labels too long for a table at this width: one paragraph per party
-        con.print(Text("Verdicts on the draft", style="italic"))
+        print_paragraph(con, Text("Verdicts on the draft", style="italic"))
         for v in result.draft.values():
             print_items(con, [f"{'accepts' if v.accepts else 'rejects'}{'' if v.needed else ' (not needed)'}, "
                               f"utility {_fmt(v.utility)} against a fallback of {_fmt(v.reservation)} "
@@ -383,12 +423,12 @@ def _print_analysis(scenario, result, con: Console, distance=None, brief_lines=N
     con.print(f"Draft: {deal}")
     print_consent(scenario, result, con)
     for line in ratification_lines(result, label):  # two-level games: signed, then ratified or not
-        con.print(Text(line))
+        print_paragraph(con, Text(line))
     for line in transfer_lines(result, label):  # side payments: the zone and Nash point with a split
-        con.print(Text(line))
-    con.print(Text(f"Packages: {result.space_size:,}   zone of agreement: {result.zone_size:,} "
-                   f"({100 * result.zone_size / result.space_size:.3g}%)   Pareto front: "
-                   f"{result.pareto_size if result.pareto_size is not None else '-'}"))
+        print_paragraph(con, Text(line))
+    print_paragraph(con, Text(f"Packages: {result.space_size:,}   zone of agreement: {result.zone_size:,} "
+                              f"({100 * result.zone_size / result.space_size:.3g}%)   Pareto front: "
+                              f"{result.pareto_size if result.pareto_size is not None else '-'}"))
     _print_solutions(scenario, result, con, draft, label)
     _print_repairs(scenario, result, con, label)
 
@@ -398,7 +438,7 @@ def _print_solutions(scenario, result, con, draft, label) -> None:
     cs = result.compiled
     groups = solution_groups(result.solutions)
     con.print()
-    t = Table(title="Solution points (each party's utility)", title_justify="left")
+    t = Table(title=Paragraph("Solution points (each party's utility)"), title_justify="left")
     t.add_column("solution")
     for p in cs.party_ids:
         t.add_column(escape(label[p]), justify="right")
@@ -408,14 +448,14 @@ def _print_solutions(scenario, result, con, draft, label) -> None:
     if fit_table(con, t):
         con.print(t)
     else:  # a column per party does not fit whole labels: one list per point
-        con.print(Text("Solution points (each party's utility)", style="italic"))
+        print_paragraph(con, Text("Solution points (each party's utility)", style="italic"))
         for names, s in groups:
             if s is not None:
                 print_items(con, [f"{label[p]} {_fmt(s.utilities[p])}" for p in cs.party_ids],
                             f"{solution_title(names)}: ")
     for names, s in groups:
         if s is None:
-            con.print(Text(f"{solution_title(names)}: none (empty zone, or no gain for everyone)"))
+            print_paragraph(con, Text(f"{solution_title(names)}: none (empty zone, or no gain for everyone)"))
             continue
         n = len(changes(scenario, s.package, draft))
         _print_changes(con, scenario, f"{solution_title(names)} ({n} change{'s' if n != 1 else ''} from the "
@@ -436,8 +476,8 @@ def _print_repairs(scenario, result, con, label) -> None:
     if result.repair_size == 0:
         con.print("Repairs: none needed (the draft is in the zone of agreement)")
         return
-    con.print(Text(f"Minimal repairs: {result.repair_size} provision(s) to change; {result.repair_count:,} "
-                   f"such repairs; best {len(result.repairs)} by Nash product:", style="bold"))
+    print_paragraph(con, Text(f"Minimal repairs: {result.repair_size} provision(s) to change; {result.repair_count:,} "
+                              f"such repairs; best {len(result.repairs)} by Nash product:", style="bold"))
     if not result.repairs:
         return
     common = common_changes(result.repairs) if len(result.repairs) > 1 else []
@@ -484,15 +524,16 @@ def print_drivers(drivers, con: Console, scenario=None, packages: dict | None = 
     from rich.padding import Padding
     from rich.text import Text
     con.print()
-    con.print(Text("What drives the results", style="bold"))
-    con.print(Text("One number moved at a time within its evidence range, every other number at its point "
-                   "value and every parameter at its value. Share of range: how far from its point towards "
-                   "the end of its range on that side a number must move to flip the result (0 % at the "
-                   "point, 100 % at the end). Assumed: graded context, or without a quote.", style="dim"))
+    print_paragraph(con, Text("What drives the results", style="bold"))
+    print_paragraph(con, Text("One number moved at a time within its evidence range, every other number at its point "
+                              "value and every parameter at its value. Share of range: how far from its point towards "
+                              "the end of its range on that side a number must move to flip the result (0 % at the "
+                              "point, 100 % at the end). Assumed: graded context, or without a quote.", style="dim"))
     hang = [h for h in drivers.headlines if h.assumed]
     if hang:
-        con.print(Text(f"{len(hang)} of {len(drivers.headlines)} headline results hang on an assumed number: "
-                       + ", ".join(h.subject() for h in hang) + ".", style=_GRADE_STYLE["assumed"]))
+        print_paragraph(con, Text(f"{len(hang)} of {len(drivers.headlines)} headline results hang on an "
+                                  "assumed number: "
+                                  + ", ".join(h.subject() for h in hang) + ".", style=_GRADE_STYLE["assumed"]))
     # The results that hang on numbers first, each with its drivers; then, in one paragraph each,
     # those no single number flips, those held by a red line, and the missing Nash point.
     for h in (h for h in drivers.headlines if h.drivers):
@@ -505,7 +546,7 @@ def print_drivers(drivers, con: Console, scenario=None, packages: dict | None = 
         for text, tag in h.segments():
             line.append(text.replace(closest, named) if tag is None else text,
                         style=_GRADE_STYLE.get(tag) if tag else None)
-        con.print(line)
+        print_paragraph(con, line)
         for i, d in enumerate(h.drivers[:DRIVERS_SHOWN], 1):
             named = number_label(scenario, d.path) if scenario is not None else d.name
             row = Text(f"{i}. {named} ")
@@ -517,30 +558,31 @@ def print_drivers(drivers, con: Console, scenario=None, packages: dict | None = 
             row.append(f"; source {d.source}" if d.source else "; no source")
             if not d.exact:
                 row.append(" (ends and interior points tested)", style="dim")
-            con.print(Padding(row, (0, 0, 0, 4)))
+            con.print(Padding(Paragraph.of(row), (0, 0, 0, 4)))
         if len(h.drivers) > DRIVERS_SHOWN:
-            con.print(Padding(Text(f"and {len(h.drivers) - DRIVERS_SHOWN} more (--json lists every one)",
+            con.print(Padding(Paragraph(f"and {len(h.drivers) - DRIVERS_SHOWN} more (--json lists every one)",
                                    style="dim"), (0, 0, 0, 4)))
     free = [h for h in drivers.headlines if h.now is not None and not h.drivers and not h.red_lines]
     if free:
         con.print()
-        con.print(Text(f"No single number flips these within its evidence range ({drivers.numbers_tried} "
-                       "uncertain numbers that move utilities or reservations tried): "
-                       + "; ".join(h.subject() for h in free) + "."))
+        print_paragraph(con, Text(f"No single number flips these within its evidence range ({drivers.numbers_tried} "
+                                  "uncertain numbers that move utilities or reservations tried): "
+                                  + "; ".join(h.subject() for h in free) + "."))
     for h in (h for h in drivers.headlines if h.red_lines):
         con.print()
         pkg = (packages or {}).get(h.kind)
         if scenario is None or pkg is None:
-            con.print(Text(h.sentence()))
+            print_paragraph(con, Text(h.sentence()))
             continue
         crossed = "; ".join(" with ".join(red_line_options(scenario, h.party, r, pkg)) for r in h.red_lines)
         what = "a red line" if len(h.red_lines) == 1 else "red lines"
-        con.print(Text(f"{h.subject()} does not hang on any single number: it crosses {what}, {crossed}, "
-                       "which no number changes."))
+        print_paragraph(con, Text(f"{h.subject()} does not hang on any single number: it crosses {what}, {crossed}, "
+                                  "which no number changes."))
     missing = [h for h in drivers.headlines if h.now is None]
     if missing:
         con.print()
-        con.print(Text(f"No verdict on the Nash point: {missing[0].reason}."))
+        print_paragraph(con, Text(f"No verdict on the Nash point: {missing[0].reason}."))
     con.print()
-    con.print(Text(f"{drivers.numbers_tried} uncertain numbers tried; {drivers.zone_tests:,} exact zone tests "
-                   f"in {drivers.seconds:.1f} s.", style="dim"))
+    print_paragraph(con, Text(f"{drivers.numbers_tried} uncertain numbers tried; "
+                              f"{drivers.zone_tests:,} exact zone tests "
+                              f"in {drivers.seconds:.1f} s.", style="dim"))

@@ -221,7 +221,7 @@ def print_story(scenario, result, console=None, brief: bool = False) -> None:
     from rich.table import Table
     from rich.text import Text
     from negosim.brief import change_texts, changes, final_package, party_label, run_summary
-    from negosim.cli.render import print_ids, print_items
+    from negosim.cli.render import Paragraph, print_ids, print_items, print_paragraph
     con = console or Console(soft_wrap=False, highlight=False)
     con.print(f"[bold]{escape(scenario.name)}[/bold]: {result.protocol.replace('_', ' ')}, seed {result.seed}")
     styles = {"accepts:": "green", "rejects:": "red", "Agreement:": "bold green", "No agreement:": "bold red"}
@@ -236,7 +236,7 @@ def print_story(scenario, result, console=None, brief: bool = False) -> None:
                 break
             con.print(f"[bold cyan]{escape(line)}[/bold cyan]")
             if line == "Opening positions" and not explained:
-                con.print(Text(OPENING, style="dim"))
+                print_paragraph(con, Text(OPENING, style="dim"))
                 explained = True
             continue
         if skip_concessions and line.strip().startswith("Concessions:"):
@@ -249,7 +249,7 @@ def print_story(scenario, result, console=None, brief: bool = False) -> None:
         print_items(con, [line], indent="      ", style=style)  # as the model tells it, wrapped at spaces
     model = result.model
     if not brief:
-        t = Table(title="Outcome" if result.agreement else "Breakdown", title_justify="left")
+        t = Table(title=Paragraph("Outcome" if result.agreement else "Breakdown"), title_justify="left")
         t.add_column("party")
         t.add_column("utility" if result.agreement else "last aspiration", justify="right")
         t.add_column("concession vs ideal", justify="right")
@@ -268,7 +268,7 @@ def print_story(scenario, result, console=None, brief: bool = False) -> None:
             print_ids(con, pairs)
     con.print()
     for sentence in run_summary(scenario, result):
-        con.print(Text(sentence, style="" if result.agreement else "red"))
+        print_paragraph(con, Text(sentence, style="" if result.agreement else "red"))
 
 
 def _tournament(ls, args) -> int:

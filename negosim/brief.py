@@ -325,15 +325,18 @@ def _consent_sentence(scenario, a) -> str:
     def members(rule, accepts: bool) -> list[str]:
         return [party_label(scenario, m) for m in rule.members() if m in a.draft and a.draft[m].accepts == accepts]
 
+    def named(rule) -> str:  # a label is a sentence of its own ("NATO decisions need every ally"): quote it
+        return f'the rule "{rule.label or rule.id}"'
+
     parts = []
     for rule, _ in [t for t in touched if not t[1]]:
         no = members(rule, False)
-        parts.append(f"{rule.label or rule.id} is not met ({and_list(no)} "
-                     f"{'does' if len(no) == 1 else 'do'} not accept)" if no else f"{rule.label or rule.id} is not met")
+        parts.append(f"{named(rule)} is not met ({and_list(no)} "
+                     f"{'does' if len(no) == 1 else 'do'} not accept)" if no else f"{named(rule)} is not met")
     for rule, _ in [t for t in touched if t[1]]:
         yes = members(rule, True)
-        parts.append(f"{rule.label or rule.id} is met ({and_list(yes)} accept{'s' if len(yes) == 1 else ''})"
-                     if yes else f"{rule.label or rule.id} is met")
+        parts.append(f"{named(rule)} is met ({and_list(yes)} accept{'s' if len(yes) == 1 else ''})"
+                     if yes else f"{named(rule)} is met")
     n = len(rules) - len(touched)
     if n:
         parts.append(f"{n} rule{' is' if n == 1 else 's are'} not touched")

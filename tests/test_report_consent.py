@@ -202,8 +202,8 @@ def test_the_brief_names_the_unmet_rule_first_then_the_met_one_in_labels(tmp_pat
     out = json.loads(run("analyze", str(path), "--json").stdout)
     assert out["draft_rules"] == {"both": True, "with_d": False, "t_pair": None}
     said = [x for x in out["summary"] if x.startswith("Consent rules:")]
-    assert said == ["Consent rules: Every one with d is not met (Delta does not accept); "
-                    "Both of a and b is met (Alpha and Beta accept); 1 rule is not touched."]
+    assert said == ['Consent rules: the rule "Every one with d" is not met (Delta does not accept); '
+                    'the rule "Both of a and b" is met (Alpha and Beta accept); 1 rule is not touched.']
     brief = run("analyze", str(path), "--brief", columns=1000).stdout.strip().splitlines()
     assert brief == out["summary"]
     # no rule touched: no sentence

@@ -38,7 +38,7 @@ import html
 import platform
 from pathlib import Path
 
-from .brief import (brief, change_texts, changes, party_label, provision_label, red_line_options,
+from .brief import (brief, change_texts, changes, consent_rows, party_label, provision_label, red_line_options,
                     solution_groups, solution_title)
 from .errors import NegosimError
 
@@ -185,71 +185,6 @@ def _analysis_tables(sub, a) -> str:
 
 
 # --------------------------------------------------------------------------- consent, ratification, transfers
-
-def _share(x: float) -> str:
-    """A share as a percentage, without trailing zeros (``0.55`` -> ``'55 %'``)."""
-    return f"{100 * float(x):.4g} %"
-
-
-def _names(scenario, parties) -> str:
-    return ", ".join(party_label(scenario, p) for p in parties)
-
-
-def rule_in_words(scenario, rule, accepting: list[str]) -> str:
-    """A consent rule's quota and the members that accept, in words (labels).
-
-    ``accepting``: the members that accept the package, in the rule's order.
-
-    >>> from negosim.scenario.schema import ConsentRule
-    >>> from negosim.engine.random_scenario import random_scenario
-    >>> s = random_scenario(parties=3, provisions=2, options=2, seed=0)
-    >>> r = ConsentRule.model_validate({"id": "c", "provisions": "all", "rule": {"k_of_n": {"k": 2, "of": ["p0", "p1", "p2"]}}})
-    >>> rule_in_words(s, r, ["p0", "p2"])
-    '2 of 3: p0, p2 accept; p1 does not'
-    """
-    members = rule.members()
-    r = rule.rule
-    if r.unanimity is not None:
-        quota = f"every one of {len(members)}" if len(members) > 1 else "1 of 1"
-    elif r.k_of_n is not None:
-        quota = f"{r.k_of_n.k} of {len(members)}"
-    elif r.weighted is not None:
-        w = r.weighted.weights
-        quota = (f"weight {r.weighted.quota:g} of {sum(w.values()):g} "
-                 f"({sum(w[m] for m in accepting):g} accept)")
-    else:
-        d = r.double
-        pop = d.population_of
-        quota = (f"{_share(d.states)} of {len(members)} members and {_share(d.population)} of their population "
-                 f"({len(accepting)} of {len(members)}, {_share(sum(pop[m] for m in accepting) / sum(pop.values()))}"
-                 " accept)")
-    rest = [m for m in members if m not in accepting]
-    who = (f"{_names(scenario, accepting)} accept{'s' if len(accepting) == 1 else ''}" if accepting
-           else "none accepts")
-    if accepting and rest:
-        who += f"; {_names(scenario, rest)} do{'es' if len(rest) == 1 else ''} not"
-    return f"{quota}: {who}"
-
-
-def consent_rows(scenario, a) -> list[dict]:
-    """Every consent rule on the draft, one dict each: ``label``, ``provisions`` (labels),
-    ``touched`` and ``met`` (None: not touched) from :attr:`Analysis.draft_rules`, and ``words``
-    (:func:`rule_in_words`). Empty when the scenario has no consent rule.
-
-    Shared by the report and ``negosim analyze``'s table, so both say the same.
-    """
-    rules = a.draft_rules or {}
-    out = []
-    for rule in scenario.consent:
-        if rule.id not in rules:
-            continue
-        met = rules[rule.id]
-        accepting = [m for m in rule.members() if m in a.draft and a.draft[m].accepts]
-        provs = "all" if rule.provisions == "all" else ", ".join(provision_label(scenario, p) for p in rule.provisions)
-        out.append({"id": rule.id, "label": rule.label or rule.id, "provisions": provs, "touched": met is not None,
-                    "met": met, "words": rule_in_words(scenario, rule, accepting)})
-    return out
-
 
 def _met_cell(met) -> str:
     # One line each: "not touched" wrapped in a narrow column read as two words.

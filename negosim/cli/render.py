@@ -29,8 +29,9 @@ from rich.text import Text
 
 from negosim.engine.ratification import ratification_lines
 from negosim.engine.transfers import transfer_lines
-from negosim.brief import (SOLUTION_TITLES, beyond_text, brief, change_texts, changes, common_changes, number_label, party_label,
-                           provision_label, red_line_options, solution_groups, solution_title)
+from negosim.brief import (SOLUTION_TITLES, beyond_text, brief, change_texts, changes, common_changes, consent_rows,
+                           number_label, party_label, provision_label, red_line_options, solution_groups,
+                           solution_title)
 
 # Every text that comes from a scenario (names, labels, ids, reasons that quote them) goes
 # through escape() or into a plain Text: rich reads '[/red]' or '[bold]' in markup as a tag,
@@ -227,8 +228,7 @@ def _why(scenario, v, draft) -> str:
 def print_consent(scenario, result, con: Console) -> None:
     """The table "Consent rules on the draft" (nothing without consent rules): each rule, whether
     the draft touches it, whether it is met, its quota and the members that accept
-    (:func:`negosim.report.consent_rows`, the report's rows)."""
-    from negosim.report import consent_rows
+    (:func:`negosim.brief.consent_rows`, the report's rows)."""
     rows = consent_rows(scenario, result)
     if not rows:
         return
